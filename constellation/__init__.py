@@ -1,0 +1,18 @@
+"""constellation: simulate satellite constellations, from one imaging satellite to a mega-constellation shell."""
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in ("run", "Results"):
+        from . import results, runner
+
+        return {"run": runner.run, "Results": results.Results}[name]
+    if name in ("Scenario", "load_scenario"):
+        from . import scenario
+
+        return getattr(scenario, name)
+    raise AttributeError(f"module 'constellation' has no attribute {name!r}")
+
+
+__all__ = ["Results", "Scenario", "load_scenario", "run"]

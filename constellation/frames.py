@@ -1,0 +1,231 @@
+"""Time scales and the GCRS <-> ITRS rotation, vectorised over many epochs.
+
+The rotation is the IAU 2006/2000A CIO-based chain astropy uses for GCRS -> ITRS:
+``r_itrs = W(xp, yp, s') R3(ERA) C2I r_gcrs``. Precession-nutation (C2I), polar motion and UT1 - TAI change slowly,
+so they are evaluated by ERFA on a sparse grid of nodes and interpolated; the Earth rotation angle is evaluated
+exactly at every epoch. Earth orientation comes from the IERS tables astropy bundles; nothing is downloaded, and
+epochs beyond the tables use the last predicted values.
+
+Times are float seconds elapsed since an epoch (SI seconds, as ``epoch + t * u.s`` in astropy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .constants import F_EARTH, OMEGA_EARTH, R_EARTH
+
+_NODE_STEP_S = 3 * 3600.0
+
+
+def _configure_iers() -> None:
+    from astropy.utils import iers
+
+    iers.conf.auto_download = False
+
+
+def _ut1_tt(times):
+    """UT1 and TT of an astropy Time array, using predicted or last-known Earth orientation off the tables."""
+    from astropy.utils import iers
+
+    _configure_iers()
+    with iers.conf.set_temp("iers_degraded_accuracy", "ignore"):
+        return times.ut1, times.tt
+
+
+def _polar_motion(times) -> tuple[np.ndarray, np.ndarray]:
+    """Pole coordinates xp, yp in radians from astropy's IERS table (zero beyond it)."""
+    from astropy.utils import iers
+
+    _configure_iers()
+    table = iers.earth_orientation_table.get()
+    xp, yp, status = table.pm_xy(times, return_status=True)
+    xp = np.where(status == iers.TIME_BEYOND_IERS_RANGE, 0.0, xp.to_value("rad"))
+    yp = np.where(status == iers.TIME_BEYOND_IERS_RANGE, 0.0, yp.to_value("rad"))
+    return xp, yp
+
+
+def earth_rotation_angle_at(time) -> float:
+    """Earth rotation angle (rad) at an astropy Time."""
+    import erfa
+
+    ut1, _ = _ut1_tt(time)
+    return float(erfa.era00(ut1.jd1, ut1.jd2))
+
+
+def r3(angle: np.ndarray) -> np.ndarray:
+    """Frame rotation about z by ``angle`` (rad), shape angle.shape + (3, 3)."""
+    c, s = np.cos(angle), np.sin(angle)
+    m = np.zeros(np.shape(angle) + (3, 3))
+    m[..., 0, 0] = c
+    m[..., 0, 1] = s
+    m[..., 1, 0] = -s
+    m[..., 1, 1] = c
+    m[..., 2, 2] = 1.0
+    return m
+
+
+def rotate(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Apply rotation matrices ``m`` (..., 3, 3) to vectors ``v`` (..., 3), broadcasting."""
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack(
+        [
+            m[..., 0, 0] * x + m[..., 0, 1] * y + m[..., 0, 2] * z,
+            m[..., 1, 0] * x + m[..., 1, 1] * y + m[..., 1, 2] * z,
+            m[..., 2, 0] * x + m[..., 2, 1] * y + m[..., 2, 2] * z,
+        ],
+        axis=-1,
+    )
+
+
+def rotate_t(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Apply the transposes of rotation matrices ``m`` to vectors ``v``."""
+    return rotate(np.swapaxes(m, -1, -2), v)
+
+
+def _interp_rows(t, nodes, values):
+    """Linear interpolation of ``values`` (N, ...) given at ``nodes`` (N,) to times ``t`` (any shape)."""
+    t = np.asarray(t, dtype=float)
+    idx = np.clip(np.searchsorted(nodes, t, side="right") - 1, 0, len(nodes) - 2)
+    w = (t - nodes[idx]) / (nodes[idx + 1] - nodes[idx])
+    w = w.reshape(w.shape + (1,) * (values.ndim - 1))
+    return values[idx] * (1.0 - w) + values[idx + 1] * w
+
+
+class EarthRotation:
+    """GCRS <-> ITRS (and TEME -> ITRS) rotations for times in seconds since ``epoch``.
+
+    Nodes are laid out lazily to cover every time asked for, so one instance serves a whole scenario.
+    """
+
+    def __init__(self, epoch, start_s: float = 0.0, end_s: float = 86400.0):
+        from astropy.time import Time
+
+        self.epoch = Time(epoch, scale="utc")
+        ut1, tt = _ut1_tt(self.epoch)
+        self._ut1_jd = (ut1.jd1, ut1.jd2)
+        self._tt_jd = (tt.jd1, tt.jd2)
+        self._utc_jd = (self.epoch.jd1, self.epoch.jd2)
+        self._span = None
+        self._cover(start_s, end_s)
+
+    def _cover(self, start_s: float, end_s: float) -> None:
+        if self._span is not None and self._span[0] <= start_s and end_s <= self._span[1]:
+            return
+        import astropy.units as u
+        import erfa
+
+        if self._span is not None:
+            start_s, end_s = min(start_s, self._span[0]), max(end_s, self._span[1])
+        lo = np.floor(start_s / _NODE_STEP_S) - 1
+        hi = np.ceil(end_s / _NODE_STEP_S) + 1
+        nodes = np.arange(lo, hi + 1) * _NODE_STEP_S
+        times = self.epoch + nodes * u.s
+        ut1, tt = _ut1_tt(times)
+        self._nodes = nodes
+        # UT1 minus the epoch's UT1 advanced by elapsed SI seconds: a smooth offset of milliseconds per day.
+        self._dut = ((ut1.jd1 - self._ut1_jd[0]) + (ut1.jd2 - self._ut1_jd[1])) * 86400.0 - nodes
+        c2i = erfa.c2i06a(tt.jd1, tt.jd2)
+        xp, yp = _polar_motion(times)
+        w = erfa.pom00(xp, yp, erfa.sp00(tt.jd1, tt.jd2))
+        self._c2i = c2i
+        self._w = w
+        self._span = (nodes[1], nodes[-2])
+
+    def era(self, t) -> np.ndarray:
+        """Earth rotation angle (rad) at ``t`` seconds after the epoch."""
+        import erfa
+
+        t = np.asarray(t, dtype=float)
+        self._cover(float(np.min(t)), float(np.max(t)))
+        dt_days = (t + _interp_rows(t, self._nodes, self._dut)) / 86400.0
+        return erfa.era00(self._ut1_jd[0], self._ut1_jd[1] + dt_days)
+
+    def gmst82(self, t) -> np.ndarray:
+        """Greenwich mean sidereal time, IAU 1982 model (rad): the angle SGP4's TEME frame is defined by."""
+        import erfa
+
+        t = np.asarray(t, dtype=float)
+        self._cover(float(np.min(t)), float(np.max(t)))
+        dt_days = (t + _interp_rows(t, self._nodes, self._dut)) / 86400.0
+        return erfa.gmst82(self._ut1_jd[0], self._ut1_jd[1] + dt_days)
+
+    def polar(self, t) -> np.ndarray:
+        """Polar-motion matrices W (..., 3, 3) taking TIRS to ITRS."""
+        self._cover(float(np.min(t)), float(np.max(t)))
+        return _interp_rows(t, self._nodes, self._w)
+
+    def gcrs_to_itrs_matrix(self, t) -> np.ndarray:
+        """Rotation matrices (..., 3, 3) taking GCRS vectors to ITRS at ``t``."""
+        t = np.asarray(t, dtype=float)
+        self._cover(float(np.min(t)), float(np.max(t)))
+        c2i = _interp_rows(t, self._nodes, self._c2i)
+        w = _interp_rows(t, self._nodes, self._w)
+        r = r3(self.era(t))
+        return np.matmul(w, np.matmul(r, c2i))
+
+    def utc_jd(self, t) -> tuple[float, np.ndarray]:
+        """Two-part UTC Julian date at ``t`` (leap seconds inside the span are ignored)."""
+        return self._utc_jd[0], self._utc_jd[1] + np.asarray(t, dtype=float) / 86400.0
+
+    def tt_jd(self, t) -> tuple[float, np.ndarray]:
+        """Two-part TT Julian date at ``t``."""
+        return self._tt_jd[0], self._tt_jd[1] + np.asarray(t, dtype=float) / 86400.0
+
+    def gcrs_to_itrs(self, t, r, v=None):
+        """ITRS position (and velocity, with the Earth's rotation removed) from GCRS at ``t``."""
+        m = self.gcrs_to_itrs_matrix(t)
+        r_itrs = rotate(m, r)
+        if v is None:
+            return r_itrs
+        v_itrs = rotate(m, v) - np.cross([0.0, 0.0, OMEGA_EARTH], r_itrs)
+        return r_itrs, v_itrs
+
+    def itrs_to_gcrs(self, t, r, v=None):
+        """GCRS position (and velocity) from ITRS at ``t``."""
+        m = self.gcrs_to_itrs_matrix(t)
+        r_gcrs = rotate_t(m, r)
+        if v is None:
+            return r_gcrs
+        v_gcrs = rotate_t(m, v + np.cross([0.0, 0.0, OMEGA_EARTH], r))
+        return r_gcrs, v_gcrs
+
+    def teme_to_itrs(self, t, r, v):
+        """ITRS state from SGP4's TEME state (Vallado et al. 2006, AIAA 2006-6753, via the pseudo-Earth-fixed frame)."""
+        rot = r3(self.gmst82(t))
+        w = self.polar(t)
+        r_pef = rotate(rot, r)
+        v_pef = rotate(rot, v) - np.cross([0.0, 0.0, OMEGA_EARTH], r_pef)
+        return rotate(w, r_pef), rotate(w, v_pef)
+
+    def cip_in_gcrs(self, t: float) -> np.ndarray:
+        """Unit vector of the celestial intermediate pole (the true rotation axis) in GCRS."""
+        self._cover(t, t)
+        return _interp_rows(np.asarray(t, dtype=float), self._nodes, self._c2i)[2]
+
+
+def geodetic_to_itrs(lat_deg, lon_deg, alt_km) -> np.ndarray:
+    """WGS84 geodetic latitude, longitude (deg) and height (km) to ITRS positions (..., 3) in km."""
+    import erfa
+
+    return erfa.gd2gce(
+        R_EARTH, F_EARTH, np.radians(np.asarray(lon_deg, dtype=float)), np.radians(np.asarray(lat_deg, dtype=float)),
+        np.asarray(alt_km, dtype=float),
+    )
+
+
+def geodetic_up(lat_deg, lon_deg) -> np.ndarray:
+    """Unit normal to the WGS84 ellipsoid (local 'up') at geodetic latitude and longitude (deg)."""
+    lat = np.radians(np.asarray(lat_deg, dtype=float))
+    lon = np.radians(np.asarray(lon_deg, dtype=float))
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+def itrs_to_geodetic(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WGS84 geodetic latitude, longitude (deg) and height (km) of ITRS positions (..., 3) in km."""
+    import erfa
+
+    flat = np.asarray(r, dtype=float).reshape(-1, 3)
+    lon, lat, h = erfa.gc2gde(R_EARTH, F_EARTH, flat)
+    shape = np.shape(r)[:-1]
+    return np.degrees(lat).reshape(shape), np.degrees(lon).reshape(shape), h.reshape(shape)

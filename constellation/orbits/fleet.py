@@ -1,0 +1,207 @@
+"""A scenario's satellites and their states at any time: the bulk propagator the rest of the pipeline uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..constants import MU_EARTH, OMEGA_EARTH, R_EARTH
+from ..frames import EarthRotation
+from .elements import Elements
+from .propagation import mean_elements_state
+from .tle import TLE, sgp4_teme
+
+MODELS = ("j2", "twobody", "sgp4")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One satellite: its name, role, the group it came from, and its orbit as mean elements or a TLE."""
+
+    name: str
+    orbit: Elements | TLE
+    model: str = "j2"
+    kind: str = "satellite"
+    group: str = ""
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"propagator must be one of {', '.join(MODELS)} (got {self.model!r})")
+        if isinstance(self.orbit, TLE) != (self.model == "sgp4"):
+            raise ValueError(f"{self.name}: SGP4 propagates TLEs, and TLEs propagate with SGP4 only")
+
+
+@dataclass
+class Ephemeris:
+    """States of every satellite at every epoch: arrays (S, T, 3) in km and km/s, GCRS and ITRS."""
+
+    names: list[str]
+    epoch: object
+    t: np.ndarray
+    r_gcrs: np.ndarray
+    v_gcrs: np.ndarray
+    r_itrs: np.ndarray
+    v_itrs: np.ndarray
+
+    @property
+    def times(self):
+        """The epochs as an astropy Time array (UTC)."""
+        import astropy.units as u
+
+        return self.epoch + self.t * u.s
+
+    def geodetic(self):
+        """WGS84 latitude, longitude (deg) and height (km) of every sub-satellite point, arrays (S, T)."""
+        from ..frames import itrs_to_geodetic
+
+        return itrs_to_geodetic(self.r_itrs)
+
+
+@dataclass
+class Fleet:
+    """Satellites to propagate together, from one epoch (UTC)."""
+
+    epoch: object
+    members: list[Member]
+    rotation: EarthRotation = field(default=None)
+
+    def __post_init__(self):
+        from astropy.time import Time
+
+        self.epoch = Time(self.epoch, scale="utc")
+        names = [m.name for m in self.members]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"satellite names must be unique; repeated: {', '.join(dupes)}")
+        if self.rotation is None:
+            self.rotation = EarthRotation(self.epoch, 0.0, 86400.0)
+        kep = [i for i, m in enumerate(self.members) if m.model != "sgp4"]
+        sgp = [i for i, m in enumerate(self.members) if m.model == "sgp4"]
+        self._kep = np.array(kep, dtype=int)
+        self._sgp = np.array(sgp, dtype=int)
+        self._elements = Elements.concat([self.members[i].orbit for i in kep]) if kep else None
+        self._j2 = np.array([self.members[i].model == "j2" for i in kep], dtype=bool)
+        self._satrecs = [self.members[i].orbit.satrec() for i in sgp]
+        self._where = np.full(len(self.members), -1, dtype=int)
+        self._where[self._kep] = np.arange(len(kep))
+        self._where[self._sgp] = np.arange(len(sgp))
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.members]
+
+    def index(self, name: str) -> int:
+        for i, m in enumerate(self.members):
+            if m.name == name:
+                return i
+        raise KeyError(name)
+
+    def semi_major_axes(self) -> np.ndarray:
+        """Semi-major axis of every satellite, km (from the mean motion for TLEs)."""
+        out = np.empty(len(self))
+        if len(self._kep):
+            out[self._kep] = self._elements.a
+        for j, i in enumerate(self._sgp):
+            out[i] = self._satrecs[j].a * self._satrecs[j].radiusearthkm
+        return out
+
+    def perigee_radii(self) -> np.ndarray:
+        """Perigee radius of every satellite, km."""
+        out = np.empty(len(self))
+        if len(self._kep):
+            out[self._kep] = self._elements.a * (1 - self._elements.ecc)
+        for j, i in enumerate(self._sgp):
+            sat = self._satrecs[j]
+            out[i] = max(sat.a * (1 - sat.ecco) * sat.radiusearthkm, R_EARTH + 100.0)
+        return out
+
+    def periods(self) -> np.ndarray:
+        """Orbital period of every satellite, s."""
+        return 2 * np.pi * np.sqrt(self.semi_major_axes() ** 3 / MU_EARTH)
+
+    def max_speeds(self) -> np.ndarray:
+        """Upper bound of each satellite's speed relative to the rotating Earth, km/s (at perigee)."""
+        a = self.semi_major_axes()
+        rp = self.perigee_radii()
+        return np.sqrt(MU_EARTH * (2.0 / rp - 1.0 / a)) + OMEGA_EARTH * a * 2.0
+
+    def _kepler(self, sel: np.ndarray, t: np.ndarray, grid: bool):
+        el = self._elements
+        j = self._where[sel]
+        cols = [el.a[j], el.ecc[j], el.inc[j], el.raan[j], el.argp[j], el.mean_anomaly[j]]
+        if grid:
+            cols = [c[:, None] for c in cols]
+            t = t[None, :]
+        j2 = self._j2[j]
+        if np.all(j2) or not np.any(j2):
+            return mean_elements_state(*cols, t, j2=bool(np.all(j2)))
+        r2, v2 = mean_elements_state(*cols, t, j2=False)
+        r, v = mean_elements_state(*cols, t, j2=True)
+        mask = j2[:, None, None] if grid else j2[:, None]
+        return np.where(mask, r, r2), np.where(mask, v, v2)
+
+    def _sgp4_itrs(self, sel: np.ndarray, t: np.ndarray, grid: bool):
+        jd1, jd2 = self.rotation.utc_jd(t)
+        if grid:
+            r, v = sgp4_teme([self._satrecs[k] for k in self._where[sel]], jd1, jd2)
+            return self.rotation.teme_to_itrs(t[None, :], r, v)
+        r = np.empty((len(sel), 3))
+        v = np.empty((len(sel), 3))
+        for i in np.unique(sel):
+            rows = np.nonzero(sel == i)[0]
+            sat = self._satrecs[self._where[i]]
+            err, ri, vi = sat.sgp4_array(np.full(len(rows), jd1), np.ascontiguousarray(jd2[rows]))
+            ri[err != 0] = np.nan
+            vi[err != 0] = np.nan
+            r[rows], v[rows] = ri, vi
+        return self.rotation.teme_to_itrs(t, r, v)
+
+    def states(self, t, idx=None, frame: str = "gcrs"):
+        """Positions (km) and velocities (km/s) in ``frame`` ('gcrs' or 'itrs').
+
+        With ``idx`` None: every satellite at every time, arrays (S, T, 3). With ``idx``: one state per
+        (satellite index, time) pair, ``idx`` and ``t`` of the same shape (N,), arrays (N, 3).
+        """
+        if frame not in ("gcrs", "itrs"):
+            raise ValueError(f"frame must be 'gcrs' or 'itrs' (got {frame!r})")
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        grid = idx is None
+        sel_all = np.arange(len(self)) if grid else np.atleast_1d(np.asarray(idx, dtype=int))
+        if not grid and sel_all.shape != t.shape:
+            raise ValueError("idx and t must have the same shape")
+        shape = (len(sel_all), len(t), 3) if grid else (len(sel_all), 3)
+        r = np.empty(shape)
+        v = np.empty(shape)
+        is_kep = np.isin(sel_all, self._kep)
+        for kep in (True, False):
+            rows = np.nonzero(is_kep == kep)[0]
+            if len(rows) == 0:
+                continue
+            sel = sel_all[rows]
+            tt = t if grid else t[rows]
+            tg = tt[None, :] if grid else tt
+            if kep:
+                rk, vk = self._kepler(sel, tt, grid)
+                if frame == "itrs":
+                    rk, vk = self.rotation.gcrs_to_itrs(tg, rk, vk)
+            else:
+                rk, vk = self._sgp4_itrs(sel, tt, grid)
+                if frame == "gcrs":
+                    rk, vk = self.rotation.itrs_to_gcrs(tg, rk, vk)
+            r[rows], v[rows] = rk, vk
+        return r, v
+
+    def positions_itrs(self, t, idx=None) -> np.ndarray:
+        """ITRS positions only (km): the quantity access and link geometry need."""
+        return self.states(t, idx, frame="itrs")[0]
+
+    def ephemeris(self, t) -> Ephemeris:
+        """Every satellite at every time in ``t`` (seconds since the epoch), in both frames."""
+        t = np.asarray(t, dtype=float)
+        r_g, v_g = self.states(t, frame="gcrs")
+        r_i, v_i = self.rotation.gcrs_to_itrs(t[None, :], r_g, v_g)
+        return Ephemeris(self.names, self.epoch, t, r_g, v_g, r_i, v_i)

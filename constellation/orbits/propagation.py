@@ -1,0 +1,87 @@
+"""Bulk propagation kernels on plain float arrays (km, s, rad).
+
+``mean_elements_state`` evaluates Kepler motion with the secular J2 drift of the node, perigee and mean anomaly
+(Vallado, Fundamentals of Astrodynamics, 4th ed., eqs. 9-41 and 9-42; the same rates as Kozai's first-order theory).
+Short-period J2 terms are left out: against a numerically integrated J2 orbit this costs a few km in position, and an
+along-track drift that grows with time when the given elements are osculating rather than mean (see docs).
+Every argument broadcasts, so (S, 1) elements against (1, T) times give an (S, T) grid, and (N,) against (N,)
+gives N independent (satellite, time) pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import J2_EARTH, MU_EARTH, R_EARTH
+
+
+def secular_rates(a, ecc, inc, j2: bool = True):
+    """Secular rates (rad/s) of RAAN, argument of perigee and mean anomaly under J2.
+
+    dRAAN/dt = -3/2 n J2 (R/p)^2 cos i
+    dargp/dt = 3/4 n J2 (R/p)^2 (5 cos^2 i - 1)
+    dM/dt    = n [1 + 3/4 J2 (R/p)^2 sqrt(1 - e^2) (3 cos^2 i - 1)]
+    """
+    n = np.sqrt(MU_EARTH / a**3)
+    if not j2:
+        zero = np.zeros_like(n)
+        return zero, zero, n
+    p = a * (1.0 - ecc**2)
+    k = J2_EARTH * (R_EARTH / p) ** 2
+    c = np.cos(inc)
+    raan_dot = -1.5 * n * k * c
+    argp_dot = 0.75 * n * k * (5.0 * c**2 - 1.0)
+    m_dot = n * (1.0 + 0.75 * k * np.sqrt(1.0 - ecc**2) * (3.0 * c**2 - 1.0))
+    return raan_dot, argp_dot, m_dot
+
+
+def solve_kepler(mean_anomaly, ecc, tol: float = 1e-13, max_iter: int = 50):
+    """Eccentric anomaly from mean anomaly by Newton's method, vectorised."""
+    m = np.mod(mean_anomaly, 2.0 * np.pi)
+    ecc = np.broadcast_to(ecc, m.shape)
+    if not np.any(ecc):
+        return m
+    e_anom = np.where(ecc < 0.8, m, np.pi)
+    for _ in range(max_iter):
+        f = e_anom - ecc * np.sin(e_anom) - m
+        step = f / (1.0 - ecc * np.cos(e_anom))
+        e_anom = e_anom - step
+        if np.max(np.abs(step)) < tol:
+            break
+    return e_anom
+
+
+def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True):
+    """GCRS position (km) and velocity (km/s) at ``t`` seconds after the elements' epoch.
+
+    The velocity is the exact time derivative of the position model, drift of the node and perigee included.
+    """
+    raan_dot, argp_dot, m_dot = secular_rates(a, ecc, inc, j2)
+    raan = raan0 + raan_dot * t
+    argp = argp0 + argp_dot * t
+    e_anom = solve_kepler(m0 + m_dot * t, ecc)
+    cos_e, sin_e = np.cos(e_anom), np.sin(e_anom)
+    b = np.sqrt(1.0 - ecc**2)
+    # Perifocal position and its derivative with respect to time through M.
+    x = a * (cos_e - ecc)
+    y = a * b * sin_e
+    e_dot = m_dot / (1.0 - ecc * cos_e)
+    vx = -a * sin_e * e_dot
+    vy = a * b * cos_e * e_dot
+    # Perigee drift turns the perifocal frame: add argp_dot * z x r.
+    vx, vy = vx - argp_dot * y, vy + argp_dot * x
+    co, so = np.cos(raan), np.sin(raan)
+    cw, sw = np.cos(argp), np.sin(argp)
+    ci, si = np.cos(inc), np.sin(inc)
+    p1 = co * cw - so * sw * ci
+    p2 = so * cw + co * sw * ci
+    p3 = sw * si
+    q1 = -co * sw - so * cw * ci
+    q2 = -so * sw + co * cw * ci
+    q3 = cw * si
+    r = np.stack([p1 * x + q1 * y, p2 * x + q2 * y, p3 * x + q3 * y], axis=-1)
+    v = np.stack([p1 * vx + q1 * vy, p2 * vx + q2 * vy, p3 * vx + q3 * vy], axis=-1)
+    # Node drift turns the whole orbit about the GCRS z axis: add raan_dot * z x r.
+    rd = np.asarray(raan_dot)[..., None]
+    v = v + np.concatenate([-rd * r[..., 1:2], rd * r[..., 0:1], np.zeros_like(r[..., :1])], axis=-1)
+    return r, v
