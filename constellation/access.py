@@ -74,8 +74,11 @@ class _Geometry:
         return sin_el, (zd - sin_el * rate) / rng, rng, rate
 
 
-def _illinois(func, a, b, fa, fb, tol: float = 1e-4, max_iter: int = 100):
-    """Roots of ``func`` in brackets [a, b] (fa, fb of opposite signs), all brackets at once (Illinois method)."""
+def _illinois(func, a, b, fa, fb, tol: float = 1e-4, ftol: float = 1e-9, max_iter: int = 100):
+    """Roots of ``func`` in brackets [a, b] (fa, fb of opposite signs), all brackets at once (Illinois method).
+
+    A root is done when its bracket is narrower than ``tol`` or ``|func|`` falls below ``ftol``.
+    """
     a, b, fa, fb = (np.array(x, dtype=float) for x in (a, b, fa, fb))
     root = 0.5 * (a + b)
     active = np.ones(a.shape, dtype=bool)
@@ -93,7 +96,7 @@ def _illinois(func, a, b, fa, fb, tol: float = 1e-4, max_iter: int = 100):
         fa[i] = np.where(flip, fb[i], 0.5 * fa[i])
         b[i], fb[i] = c, fc
         root[i] = c
-        done = (np.abs(b[i] - a[i]) < tol) | (fc == 0)
+        done = (np.abs(b[i] - a[i]) < tol) | (np.abs(fc) < ftol)
         active[i[done]] = False
     return root
 

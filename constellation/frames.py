@@ -16,6 +16,7 @@ import numpy as np
 from .constants import F_EARTH, OMEGA_EARTH, R_EARTH
 
 _NODE_STEP_S = 3 * 3600.0
+_TABLE_STEP_S = 600.0
 
 
 def _configure_iers() -> None:
@@ -95,7 +96,10 @@ def _interp_rows(t, nodes, values):
 class EarthRotation:
     """GCRS <-> ITRS (and TEME -> ITRS) rotations for times in seconds since ``epoch``.
 
-    Nodes are laid out lazily to cover every time asked for, so one instance serves a whole scenario.
+    ERFA evaluates precession-nutation and polar motion every three hours; those are interpolated onto a table
+    every ten minutes, and each epoch uses the nearest row (nutation moves the pole by under 2e-9 rad in five
+    minutes: under 0.1 m at geostationary distance). The Earth rotation angle is exact at every epoch. The tables
+    grow lazily to cover every time asked for, so one instance serves a whole scenario.
     """
 
     def __init__(self, epoch, start_s: float = 0.0, end_s: float = 86400.0):
@@ -122,47 +126,41 @@ class EarthRotation:
         nodes = np.arange(lo, hi + 1) * _NODE_STEP_S
         times = self.epoch + nodes * u.s
         ut1, tt = _ut1_tt(times)
-        self._nodes = nodes
         # UT1 minus the epoch's UT1 advanced by elapsed SI seconds: a smooth offset of milliseconds per day.
-        self._dut = ((ut1.jd1 - self._ut1_jd[0]) + (ut1.jd2 - self._ut1_jd[1])) * 86400.0 - nodes
+        dut = ((ut1.jd1 - self._ut1_jd[0]) + (ut1.jd2 - self._ut1_jd[1])) * 86400.0 - nodes
         c2i = erfa.c2i06a(tt.jd1, tt.jd2)
         xp, yp = _polar_motion(times)
         w = erfa.pom00(xp, yp, erfa.sp00(tt.jd1, tt.jd2))
-        self._c2i = c2i
-        self._w = w
+        self._table_t0 = nodes[0]
+        fine = np.arange(nodes[0], nodes[-1] + 0.5 * _TABLE_STEP_S, _TABLE_STEP_S)
+        self._dut = _interp_rows(fine, nodes, dut)
+        self._c2i = _interp_rows(fine, nodes, c2i)
+        self._w = _interp_rows(fine, nodes, w)
         self._span = (nodes[1], nodes[-2])
+
+    def _rows(self, t: np.ndarray):
+        """Table row nearest to each time, and the UT1 offset interpolated there."""
+        self._cover(float(np.min(t)), float(np.max(t)))
+        x = (t - self._table_t0) / _TABLE_STEP_S
+        k = np.rint(x).astype(np.intp)
+        j = np.minimum(np.floor(x).astype(np.intp), len(self._dut) - 2)
+        frac = x - j
+        dut = self._dut[j] * (1.0 - frac) + self._dut[j + 1] * frac
+        return k, dut
 
     def era(self, t) -> np.ndarray:
         """Earth rotation angle (rad) at ``t`` seconds after the epoch."""
         import erfa
 
         t = np.asarray(t, dtype=float)
-        self._cover(float(np.min(t)), float(np.max(t)))
-        dt_days = (t + _interp_rows(t, self._nodes, self._dut)) / 86400.0
-        return erfa.era00(self._ut1_jd[0], self._ut1_jd[1] + dt_days)
-
-    def gmst82(self, t) -> np.ndarray:
-        """Greenwich mean sidereal time, IAU 1982 model (rad): the angle SGP4's TEME frame is defined by."""
-        import erfa
-
-        t = np.asarray(t, dtype=float)
-        self._cover(float(np.min(t)), float(np.max(t)))
-        dt_days = (t + _interp_rows(t, self._nodes, self._dut)) / 86400.0
-        return erfa.gmst82(self._ut1_jd[0], self._ut1_jd[1] + dt_days)
-
-    def polar(self, t) -> np.ndarray:
-        """Polar-motion matrices W (..., 3, 3) taking TIRS to ITRS."""
-        self._cover(float(np.min(t)), float(np.max(t)))
-        return _interp_rows(t, self._nodes, self._w)
+        _, dut = self._rows(t)
+        return erfa.era00(self._ut1_jd[0], self._ut1_jd[1] + (t + dut) / 86400.0)
 
     def gcrs_to_itrs_matrix(self, t) -> np.ndarray:
         """Rotation matrices (..., 3, 3) taking GCRS vectors to ITRS at ``t``."""
         t = np.asarray(t, dtype=float)
-        self._cover(float(np.min(t)), float(np.max(t)))
-        c2i = _interp_rows(t, self._nodes, self._c2i)
-        w = _interp_rows(t, self._nodes, self._w)
-        r = r3(self.era(t))
-        return np.matmul(w, np.matmul(r, c2i))
+        k, _ = self._rows(t)
+        return np.matmul(self._w[k], np.matmul(r3(self.era(t)), self._c2i[k]))
 
     def utc_jd(self, t) -> tuple[float, np.ndarray]:
         """Two-part UTC Julian date at ``t`` (leap seconds inside the span are ignored)."""
@@ -172,36 +170,60 @@ class EarthRotation:
         """Two-part TT Julian date at ``t``."""
         return self._tt_jd[0], self._tt_jd[1] + np.asarray(t, dtype=float) / 86400.0
 
+    def _angle(self, t, angle_fn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Table rows at ``t`` and cos, sin of the sidereal angle ``angle_fn`` gives for UT1 there."""
+        t = np.asarray(t, dtype=float)
+        k, dut = self._rows(t)
+        theta = angle_fn(self._ut1_jd[0], self._ut1_jd[1] + (t + dut) / 86400.0)
+        return k, np.cos(theta), np.sin(theta)
+
+    @staticmethod
+    def _spin(c, s, r):
+        """Frame rotation about z by the angle whose cosine and sine are ``c`` and ``s``."""
+        out = np.empty(np.broadcast_shapes(r.shape, np.shape(c) + (3,)))
+        out[..., 0] = c * r[..., 0] + s * r[..., 1]
+        out[..., 1] = c * r[..., 1] - s * r[..., 0]
+        out[..., 2] = r[..., 2]
+        return out
+
     def gcrs_to_itrs(self, t, r, v=None):
         """ITRS position (and velocity, with the Earth's rotation removed) from GCRS at ``t``."""
-        m = self.gcrs_to_itrs_matrix(t)
-        r_itrs = rotate(m, r)
+        import erfa
+
+        k, c, s = self._angle(t, erfa.era00)
+        w, c2i = self._w[k], self._c2i[k]
+        r_itrs = rotate(w, self._spin(c, s, rotate(c2i, r)))
         if v is None:
             return r_itrs
-        v_itrs = rotate(m, v) - np.cross([0.0, 0.0, OMEGA_EARTH], r_itrs)
+        v_itrs = rotate(w, self._spin(c, s, rotate(c2i, v))) - np.cross([0.0, 0.0, OMEGA_EARTH], r_itrs)
         return r_itrs, v_itrs
 
     def itrs_to_gcrs(self, t, r, v=None):
         """GCRS position (and velocity) from ITRS at ``t``."""
-        m = self.gcrs_to_itrs_matrix(t)
-        r_gcrs = rotate_t(m, r)
+        import erfa
+
+        k, c, s = self._angle(t, erfa.era00)
+        w, c2i = self._w[k], self._c2i[k]
+        r_gcrs = rotate_t(c2i, self._spin(c, -s, rotate_t(w, r)))
         if v is None:
             return r_gcrs
-        v_gcrs = rotate_t(m, v + np.cross([0.0, 0.0, OMEGA_EARTH], r))
-        return r_gcrs, v_gcrs
+        v_tirs = rotate_t(w, v + np.cross([0.0, 0.0, OMEGA_EARTH], r))
+        return r_gcrs, rotate_t(c2i, self._spin(c, -s, v_tirs))
 
     def teme_to_itrs(self, t, r, v):
         """ITRS state from SGP4's TEME state (Vallado et al. 2006, AIAA 2006-6753, via the pseudo-Earth-fixed frame)."""
-        rot = r3(self.gmst82(t))
-        w = self.polar(t)
-        r_pef = rotate(rot, r)
-        v_pef = rotate(rot, v) - np.cross([0.0, 0.0, OMEGA_EARTH], r_pef)
+        import erfa
+
+        k, c, s = self._angle(t, erfa.gmst82)
+        w = self._w[k]
+        r_pef = self._spin(c, s, r)
+        v_pef = self._spin(c, s, v) - np.cross([0.0, 0.0, OMEGA_EARTH], r_pef)
         return rotate(w, r_pef), rotate(w, v_pef)
 
     def cip_in_gcrs(self, t: float) -> np.ndarray:
         """Unit vector of the celestial intermediate pole (the true rotation axis) in GCRS."""
-        self._cover(t, t)
-        return _interp_rows(np.asarray(t, dtype=float), self._nodes, self._c2i)[2]
+        k, _ = self._rows(np.asarray(t, dtype=float))
+        return self._c2i[k][2]
 
 
 def geodetic_to_itrs(lat_deg, lon_deg, alt_km) -> np.ndarray:

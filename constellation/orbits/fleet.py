@@ -9,7 +9,7 @@ import numpy as np
 from ..constants import MU_EARTH, OMEGA_EARTH, R_EARTH
 from ..frames import EarthRotation
 from .elements import Elements
-from .propagation import mean_elements_state
+from .propagation import mean_elements_state, secular_rates
 from .tle import TLE, sgp4_teme
 
 MODELS = ("j2", "twobody", "sgp4")
@@ -81,7 +81,12 @@ class Fleet:
         self._kep = np.array(kep, dtype=int)
         self._sgp = np.array(sgp, dtype=int)
         self._elements = Elements.concat([self.members[i].orbit for i in kep]) if kep else None
-        self._j2 = np.array([self.members[i].model == "j2" for i in kep], dtype=bool)
+        if kep:
+            el = self._elements
+            j2 = np.array([self.members[i].model == "j2" for i in kep], dtype=bool)
+            with_j2 = secular_rates(el.a, el.ecc, el.inc, True)
+            without = secular_rates(el.a, el.ecc, el.inc, False)
+            self._rates = [np.where(j2, w, wo) for w, wo in zip(with_j2, without)]
         self._satrecs = [self.members[i].orbit.satrec() for i in sgp]
         self._where = np.full(len(self.members), -1, dtype=int)
         self._where[self._kep] = np.arange(len(kep))
@@ -133,16 +138,12 @@ class Fleet:
         el = self._elements
         j = self._where[sel]
         cols = [el.a[j], el.ecc[j], el.inc[j], el.raan[j], el.argp[j], el.mean_anomaly[j]]
+        rates = [x[j] for x in self._rates]
         if grid:
             cols = [c[:, None] for c in cols]
+            rates = [x[:, None] for x in rates]
             t = t[None, :]
-        j2 = self._j2[j]
-        if np.all(j2) or not np.any(j2):
-            return mean_elements_state(*cols, t, j2=bool(np.all(j2)))
-        r2, v2 = mean_elements_state(*cols, t, j2=False)
-        r, v = mean_elements_state(*cols, t, j2=True)
-        mask = j2[:, None, None] if grid else j2[:, None]
-        return np.where(mask, r, r2), np.where(mask, v, v2)
+        return mean_elements_state(*cols, t, rates=rates)
 
     def _sgp4_itrs(self, sel: np.ndarray, t: np.ndarray, grid: bool):
         jd1, jd2 = self.rotation.utc_jd(t)

@@ -51,37 +51,49 @@ def solve_kepler(mean_anomaly, ecc, tol: float = 1e-13, max_iter: int = 50):
     return e_anom
 
 
-def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True):
+def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True, rates=None):
     """GCRS position (km) and velocity (km/s) at ``t`` seconds after the elements' epoch.
 
-    The velocity is the exact time derivative of the position model, drift of the node and perigee included.
+    With (xi, eta) the position in the orbital plane measured from the ascending node, N the unit vector to the
+    node and M the in-plane unit vector 90 deg ahead of it, r = xi N + eta M. The velocity is the exact time
+    derivative of this model, drift of the node and perigee included. ``rates`` may pass precomputed
+    ``secular_rates``.
     """
-    raan_dot, argp_dot, m_dot = secular_rates(a, ecc, inc, j2)
+    raan_dot, argp_dot, m_dot = secular_rates(a, ecc, inc, j2) if rates is None else rates
     raan = raan0 + raan_dot * t
     argp = argp0 + argp_dot * t
-    e_anom = solve_kepler(m0 + m_dot * t, ecc)
-    cos_e, sin_e = np.cos(e_anom), np.sin(e_anom)
-    b = np.sqrt(1.0 - ecc**2)
-    # Perifocal position and its derivative with respect to time through M.
-    x = a * (cos_e - ecc)
-    y = a * b * sin_e
-    e_dot = m_dot / (1.0 - ecc * cos_e)
-    vx = -a * sin_e * e_dot
-    vy = a * b * cos_e * e_dot
-    # Perigee drift turns the perifocal frame: add argp_dot * z x r.
-    vx, vy = vx - argp_dot * y, vy + argp_dot * x
+    mean = m0 + m_dot * t
+    circular = not np.any(ecc)
+    if circular:
+        u = argp + mean
+        cu, su = np.cos(u), np.sin(u)
+        xi, eta = a * cu, a * su
+        rate = m_dot + argp_dot
+        xi_dot, eta_dot = -rate * eta, rate * xi
+    else:
+        e_anom = solve_kepler(mean, ecc)
+        cos_e, sin_e = np.cos(e_anom), np.sin(e_anom)
+        b = np.sqrt(1.0 - ecc**2)
+        x = a * (cos_e - ecc)
+        y = a * b * sin_e
+        e_dot = m_dot / (1.0 - ecc * cos_e)
+        vx = -a * sin_e * e_dot - argp_dot * y
+        vy = a * b * cos_e * e_dot + argp_dot * x
+        cw, sw = np.cos(argp), np.sin(argp)
+        xi, eta = x * cw - y * sw, x * sw + y * cw
+        xi_dot, eta_dot = vx * cw - vy * sw, vx * sw + vy * cw
     co, so = np.cos(raan), np.sin(raan)
-    cw, sw = np.cos(argp), np.sin(argp)
     ci, si = np.cos(inc), np.sin(inc)
-    p1 = co * cw - so * sw * ci
-    p2 = so * cw + co * sw * ci
-    p3 = sw * si
-    q1 = -co * sw - so * cw * ci
-    q2 = -so * sw + co * cw * ci
-    q3 = cw * si
-    r = np.stack([p1 * x + q1 * y, p2 * x + q2 * y, p3 * x + q3 * y], axis=-1)
-    v = np.stack([p1 * vx + q1 * vy, p2 * vx + q2 * vy, p3 * vx + q3 * vy], axis=-1)
-    # Node drift turns the whole orbit about the GCRS z axis: add raan_dot * z x r.
-    rd = np.asarray(raan_dot)[..., None]
-    v = v + np.concatenate([-rd * r[..., 1:2], rd * r[..., 0:1], np.zeros_like(r[..., :1])], axis=-1)
+    shape = np.broadcast_shapes(np.shape(xi), np.shape(co))
+    r = np.empty(shape + (3,))
+    v = np.empty(shape + (3,))
+    eta_ci = eta * ci
+    r[..., 0] = xi * co - eta_ci * so
+    r[..., 1] = xi * so + eta_ci * co
+    r[..., 2] = eta * si
+    eta_dot_ci = eta_dot * ci
+    # Node drift turns the orbit about z: its contribution raan_dot * z x r.
+    v[..., 0] = xi_dot * co - eta_dot_ci * so - raan_dot * r[..., 1]
+    v[..., 1] = xi_dot * so + eta_dot_ci * co + raan_dot * r[..., 0]
+    v[..., 2] = eta_dot * si
     return r, v

@@ -1,0 +1,203 @@
+"""The one module that imports boinor: our element sets as boinor orbits, and boinor's propagators as references.
+
+boinor (the maintained continuation of poliastro, same API) is the independent reference the tests and
+``constellation validate --deep`` check the orbit code against. Nothing on the main run path imports this module:
+boinor's numba kernels compile for several seconds in a fresh process.
+
+Conventions at the boundary: our ``Elements`` are km and rad with the MEAN anomaly at the epoch; boinor's
+``Orbit.from_classical`` takes Quantities and the TRUE anomaly, in the GCRS (``Planes.EARTH_EQUATOR``, Earth's
+mean equator and equinox of J2000, which boinor realises as astropy's GCRS frame).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import J2_EARTH, R_EARTH
+from .elements import Elements, parse_ltan
+
+METHODS = ("farnocchia", "cowell_j2")
+
+
+def _utc(epoch):
+    from astropy.time import Time
+
+    return Time(epoch, scale="utc")
+
+
+def mean_to_true_anomaly(mean_anomaly: float, ecc: float) -> float:
+    """True anomaly (rad, in [-pi, pi)) from mean anomaly through boinor's Kepler solver (``M_to_E``, ``E_to_nu``)."""
+    from boinor.core.angles import E_to_nu, M_to_E
+
+    m = (float(mean_anomaly) + np.pi) % (2.0 * np.pi) - np.pi
+    nu = float(E_to_nu(M_to_E(m, float(ecc)), float(ecc)))
+    return (nu + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def to_boinor(elements: Elements, epoch, i: int = 0):
+    """Satellite ``i`` of ``elements`` as a boinor ``Orbit`` about the Earth at ``epoch`` (UTC), GCRS plane."""
+    import astropy.units as u
+    from boinor.bodies import Earth
+    from boinor.frames import Planes
+    from boinor.twobody import Orbit
+
+    ecc = float(elements.ecc[i])
+    nu = mean_to_true_anomaly(elements.mean_anomaly[i], ecc)
+    return Orbit.from_classical(
+        attractor=Earth,
+        a=float(elements.a[i]) * u.km,
+        ecc=ecc * u.one,
+        inc=float(elements.inc[i]) * u.rad,
+        raan=float(elements.raan[i]) * u.rad,
+        argp=float(elements.argp[i]) * u.rad,
+        nu=nu * u.rad,
+        epoch=_utc(epoch),
+        plane=Planes.EARTH_EQUATOR,
+    )
+
+
+def boinor_raan_from_ltan(epoch, ltan) -> float:
+    """boinor's RAAN (rad, wrapped to [0, 2 pi)) for a local time of the ascending node (hours or 'HH:MM')."""
+    import astropy.units as u
+    from boinor.earth.util import raan_from_ltan
+
+    raan = raan_from_ltan(_utc(epoch), parse_ltan(ltan) * u.hourangle)
+    # boinor returns the sum of several angles without wrapping it.
+    return float(np.mod(raan.to_value(u.rad), 2.0 * np.pi))
+
+
+def boinor_sun_synchronous(altitude, ltan, epoch):
+    """A circular sun-synchronous orbit built entirely by boinor: ``Orbit.heliosynchronous`` + ``raan_from_ltan``.
+
+    ``altitude`` is km above our equatorial radius ``R_EARTH`` (the meaning our builders give it); the
+    inclination comes from boinor's own constants (its Earth's J2 and radius, and the Earth's orbital mean motion
+    as the node rate).
+    """
+    import astropy.units as u
+    from boinor.bodies import Earth
+    from boinor.frames import Planes
+    from boinor.twobody import Orbit
+
+    alt = float(altitude.to_value(u.km)) if hasattr(altitude, "unit") else float(altitude)
+    return Orbit.heliosynchronous(
+        Earth,
+        a=(R_EARTH + alt) * u.km,
+        ecc=0.0 * u.one,
+        raan=boinor_raan_from_ltan(epoch, ltan) * u.rad,
+        epoch=_utc(epoch),
+        plane=Planes.EARTH_EQUATOR,
+    )
+
+
+def _j2_dynamics(j2: float, r_eq: float):
+    """Right-hand side of the two-body + J2 equations for boinor's Cowell propagator."""
+    from boinor.core.perturbations import J2_perturbation
+    from boinor.core.propagation import func_twobody
+
+    def f(t0, state, k):
+        du = func_twobody(t0, state, k)
+        du[3:] += J2_perturbation(t0, state, k, J2=j2, R=r_eq)
+        return du
+
+    return f
+
+
+def reference_ephemeris(elements: Elements, epoch, t_s, method: str = "farnocchia", *, rtol: float = 1e-11,
+                        j2: float = J2_EARTH, r_eq: float = R_EARTH):
+    """GCRS positions (km) and velocities (km/s), arrays (S, T, 3), from boinor's propagators.
+
+    ``method`` is 'farnocchia' (exact two-body) or 'cowell_j2' (numerical integration, DOP853, of two-body plus the
+    J2 acceleration; ``j2`` and ``r_eq`` default to our constants so that a comparison measures the model, not a
+    difference of constants). The elements are taken as OSCULATING at the epoch. ``t_s`` are seconds after the
+    epoch (SI seconds, ``epoch + t_s * u.s``); Cowell needs them >= 0.
+    """
+    import astropy.units as u
+    from boinor.twobody.propagation import CowellPropagator, FarnocchiaPropagator
+    from boinor.twobody.sampling import EpochsArray
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
+    t = np.atleast_1d(np.asarray(t_s, dtype=float))
+    if method == "farnocchia":
+        prop = FarnocchiaPropagator()
+    else:
+        if np.any(t < 0):
+            raise ValueError("the Cowell reference propagates forward only: times must be >= 0")
+        prop = CowellPropagator(rtol=rtol, f=_j2_dynamics(j2, r_eq))
+    epoch = _utc(epoch)
+    epochs = epoch + t * u.s
+    r = np.empty((len(elements), len(t), 3))
+    v = np.empty((len(elements), len(t), 3))
+    for i in range(len(elements)):
+        if method == "cowell_j2" and np.max(t) == 0.0:
+            orbit = to_boinor(elements, epoch, i)
+            r[i] = orbit.r.to_value(u.km)
+            v[i] = orbit.v.to_value(u.km / u.s)
+            continue
+        ephem = to_boinor(elements, epoch, i).to_ephem(EpochsArray(epochs, method=prop))
+        ri, vi = ephem.rv()
+        r[i] = ri.to_value(u.km)
+        v[i] = vi.to_value(u.km / u.s)
+    return r, v
+
+
+def check_elements(elements: Elements, epoch, names: list[str] | None = None) -> list[str]:
+    """Build every satellite in boinor and list what looks wrong (an empty list when all is well).
+
+    Checks: boinor accepts the orbit; its perigee clears boinor's Earth radius; boinor's a, e, i, RAAN and period
+    read back what we gave; and its GCRS state at the epoch matches our Kepler state from the same elements (to
+    1 m and 1 mm/s; the two conversions are independent codes for the same formula).
+    """
+    import astropy.units as u
+    from boinor.bodies import Earth
+
+    from .propagation import mean_elements_state
+
+    problems: list[str] = []
+    names = names or [f"satellite {i}" for i in range(len(elements))]
+    r_ours, v_ours = mean_elements_state(
+        elements.a, elements.ecc, elements.inc, elements.raan, elements.argp, elements.mean_anomaly, 0.0, j2=False
+    )
+    r_earth = Earth.R.to_value(u.km)
+    for i in range(len(elements)):
+        who = names[i]
+        try:
+            orbit = to_boinor(elements, epoch, i)
+        except Exception as exc:  # boinor raises ValueError and friends on impossible orbits
+            problems.append(f"{who}: boinor refuses the orbit: {exc}")
+            continue
+        r = orbit.r.to_value(u.km)
+        v = orbit.v.to_value(u.km / u.s)
+        if not (np.all(np.isfinite(r)) and np.all(np.isfinite(v))):
+            problems.append(f"{who}: boinor gives a non-finite state at the epoch")
+            continue
+        ecc = float(orbit.ecc.value)
+        if ecc >= 1.0:
+            problems.append(f"{who}: not a closed orbit in boinor (e = {ecc:.6f})")
+            continue
+        perigee = float(orbit.r_p.to_value(u.km)) - r_earth
+        if perigee <= 0.0:
+            problems.append(f"{who}: perigee {perigee:.1f} km is below boinor's Earth radius {r_earth:.3f} km")
+        da = abs(float(orbit.a.to_value(u.km)) - elements.a[i])
+        if da > 1e-6 * elements.a[i]:
+            problems.append(f"{who}: boinor reads a = {orbit.a.to_value(u.km):.6f} km, we gave {elements.a[i]:.6f} km")
+        if abs(ecc - elements.ecc[i]) > 1e-9:
+            problems.append(f"{who}: boinor reads e = {ecc:.9f}, we gave {elements.ecc[i]:.9f}")
+        if abs(float(orbit.inc.to_value(u.rad)) - elements.inc[i]) > 1e-9:
+            problems.append(
+                f"{who}: boinor reads i = {orbit.inc.to_value(u.deg):.6f} deg, we gave {np.degrees(elements.inc[i]):.6f}"
+            )
+        if elements.inc[i] > 1e-6 and np.pi - elements.inc[i] > 1e-6:
+            d_raan = np.angle(np.exp(1j * (float(orbit.raan.to_value(u.rad)) - elements.raan[i])))
+            if abs(d_raan) > 1e-9:
+                problems.append(f"{who}: boinor reads RAAN {orbit.raan.to_value(u.deg):.6f} deg, "
+                                f"we gave {np.degrees(elements.raan[i]):.6f}")
+        period = float(orbit.period.to_value(u.s))
+        if abs(period - elements.period[i]) > 1e-6 * period:
+            problems.append(f"{who}: boinor's period {period:.3f} s differs from ours {elements.period[i]:.3f} s")
+        dr = float(np.linalg.norm(r - r_ours[i]))
+        dv = float(np.linalg.norm(v - v_ours[i]))
+        if dr > 1e-3 or dv > 1e-6:
+            problems.append(f"{who}: GCRS state at the epoch differs from boinor's by {dr * 1e3:.3f} m, "
+                            f"{dv * 1e6:.3f} mm/s")
+    return problems
