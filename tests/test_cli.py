@@ -1,0 +1,156 @@
+"""The command line end to end: run, validate, schema, and bad input (exit 2, a message, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "constellation.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+
+
+@pytest.fixture(scope="module")
+def swarm_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "swarm"
+    proc = cli("run", SCENARIOS / "soleimani_swarm.yaml", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_run_writes_contacts_and_summary(swarm_run):
+    out, proc = swarm_run
+    contacts = pd.read_parquet(out / "contacts.parquet")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "soleimani_swarm"
+    assert summary["satellites"] == 10 and summary["relays"] == 1 and summary["ground_stations"] == 3
+    assert summary["contacts"] == len(contacts) > 0
+    assert set(contacts["station"]) == {s["station"] for s in summary["stations"]}
+    for col in ("rise_s", "culmination_s", "set_s", "max_elevation_deg", "min_range_km", "rise_utc", "set_utc"):
+        assert col in contacts.columns
+    assert (contacts["rise_s"] <= contacts["culmination_s"]).all()
+    assert (contacts["culmination_s"] <= contacts["set_s"]).all()
+    # The table printed per station names every station and the columns the issue asks for.
+    for word in ("passes/day", "longest gap", "mahdasht", "qeshm", "tabriz"):
+        assert word in proc.stdout
+
+
+def test_run_from_python_matches_cli(swarm_run):
+    import constellation
+
+    out, _ = swarm_run
+    results = constellation.run(SCENARIOS / "soleimani_swarm.yaml")
+    on_disk = pd.read_parquet(out / "contacts.parquet")
+    pd.testing.assert_frame_equal(results.contacts.reset_index(drop=True), on_disk, check_dtype=False)
+    again = constellation.Results.load(out)
+    pd.testing.assert_frame_equal(again.stations, results.stations, check_dtype=False)
+
+
+def test_run_default_folder_is_new(tmp_path):
+    first = cli("run", SCENARIOS / "khayyam.yaml", cwd=tmp_path)
+    second = cli("run", SCENARIOS / "khayyam.yaml", cwd=tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert (tmp_path / "khayyam" / "summary.json").is_file()
+    assert (tmp_path / "khayyam-2" / "summary.json").is_file()
+
+
+def test_run_accepts_a_scenario_script(tmp_path):
+    proc = cli("run", SCENARIOS / "swarm_layout.py", "--out", tmp_path / "script")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "script" / "contacts.parquet").is_file()
+
+
+def test_validate_ok():
+    proc = cli("validate", SCENARIOS / "soleimani_swarm.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "10 satellites" in proc.stdout and "1 relays" in proc.stdout
+
+
+def test_schema_is_json_schema():
+    proc = cli("schema")
+    assert proc.returncode == 0
+    schema = json.loads(proc.stdout)
+    assert "properties" in schema and "satellites" in schema["properties"]
+
+
+BAD = {
+    "malformed.yaml": ("name: x\nepoch: [2026\n", None),
+    "unknown_key.yaml": ("name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\ncolour: red\n", "colour"),
+    "negative_altitude.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: -5 km, inclination: 53 deg}\n",
+        "altitude",
+    ),
+    "eccentric.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: classical, semi_major_axis: 9000 km, eccentricity: 1.2, inclination: 53 deg}\n",
+        "eccentricity",
+    ),
+    "mask.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "ground_stations:\n  - {name: g, latitude: 10, longitude: 20, min_elevation: 90 deg}\n",
+        "min_elevation",
+    ),
+    "duration.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 0 s\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n",
+        "duration",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_bad_scenarios_exit_2_without_traceback(tmp_path, name, command):
+    text, field = BAD[name]
+    path = tmp_path / name
+    path.write_text(text)
+    proc = cli(command, path, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    assert "error" in proc.stderr
+    if field:
+        assert field in proc.stderr
+    assert not any(p.is_dir() for p in tmp_path.iterdir()), "nothing is written for a bad scenario"
+
+
+def test_bad_tle_checksum_names_the_field(tmp_path):
+    good = (SCENARIOS / "tles" / "khayyam.tle").read_text().splitlines()
+    line1 = next(ln for ln in good if ln.startswith("1 "))
+    broken = line1[:68] + str((int(line1[68]) + 1) % 10)
+    text = "\n".join(broken if ln == line1 else ln for ln in good)
+    path = tmp_path / "bad_tle.yaml"
+    path.write_text(
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n  - name: t\n    orbit: tle\n"
+        "    lines: |\n" + "".join(f"      {ln}\n" for ln in text.splitlines())
+    )
+    proc = cli("validate", path)
+    assert proc.returncode == 2
+    assert "checksum" in proc.stderr and "satellites[0]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_file_and_bad_flag():
+    proc = cli("run", "no/such/scenario.yaml")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    proc = cli("run", SCENARIOS / "khayyam.yaml", "--no-such-flag")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_out_that_is_a_file_is_refused_and_kept(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    proc = cli("run", SCENARIOS / "khayyam.yaml", "--out", target)
+    assert proc.returncode == 2 and "--out" in proc.stderr
+    assert target.read_text() == "keep me"
