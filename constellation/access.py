@@ -154,14 +154,67 @@ CONTACT_COLUMNS = [
 ]
 
 
+def find_windows(samples, grid: np.ndarray, evaluate):
+    """Intervals where a smooth function of time is positive, for many independent pairs at once.
+
+    ``samples`` yields ``(pairs, f, margin)`` chunks: integer pair ids (P,), the function sampled on ``grid``
+    (P, T), and for each pair a bound on how far the true extremum can exceed the sampled one near a sample
+    (|f''| h^2 / 8 for step h). ``evaluate(pairs, t)`` gives the function for pair ids and times of one shape.
+    Sign changes are refined by root finding; sampled local maxima within ``margin`` below zero (and minima within
+    it above zero) are refined too, so a window shorter than the step is not lost. Windows open at the grid's ends
+    are clipped there. Returns (pair, start, end) arrays ordered by pair and start.
+    """
+    n_t = len(grid)
+    starts, ends, peaks, dips = [], [], [], []
+    for pairs, f, margin in samples:
+        above = f > 0
+        i, k = np.nonzero(above[:, 1:] != above[:, :-1])
+        rising = above[i, k + 1]
+        for out, sel in ((starts, rising), (ends, ~rising)):
+            out.append((pairs[i[sel]], grid[k[sel]], grid[k[sel] + 1], f[i[sel], k[sel]], f[i[sel], k[sel] + 1]))
+        starts.append((pairs[above[:, 0]], np.full(int(above[:, 0].sum()), grid[0]), None, None, None))
+        ends.append((pairs[above[:, -1]], np.full(int(above[:, -1].sum()), grid[-1]), None, None, None))
+        m = np.asarray(margin, dtype=float)[:, None]
+        edge = np.full((len(pairs), 1), np.inf)
+        lower = np.concatenate([-edge, f, -edge], axis=1)
+        is_max = (f >= lower[:, :-2]) & (f >= lower[:, 2:]) & (f <= 0) & (f > -m)
+        higher = np.concatenate([edge, f, edge], axis=1)
+        is_min = (f <= higher[:, :-2]) & (f <= higher[:, 2:]) & (f > 0) & (f < m)
+        for out, mask in ((peaks, is_max), (dips, is_min)):
+            i, k = np.nonzero(mask)
+            out.append((pairs[i], grid[np.maximum(k - 1, 0)], grid[np.minimum(k + 1, n_t - 1)]))
+
+    for sign, first, second, found in ((1.0, starts, ends, peaks), (-1.0, ends, starts, dips)):
+        if not found:
+            continue
+        pair, a, b = (np.concatenate([x[n] for x in found]) for n in range(3))
+        if len(pair) == 0:
+            continue
+        t_ext = _golden_max(lambda ii, t: sign * evaluate(pair[ii], t), a, b)
+        f_ext = evaluate(pair, t_ext)
+        hit = sign * f_ext > 0
+        pair, a, b, t_ext, f_ext = pair[hit], a[hit], b[hit], t_ext[hit], f_ext[hit]
+        first.append((pair, a, t_ext, evaluate(pair, a), f_ext))
+        second.append((pair, t_ext, b, f_ext, evaluate(pair, b)))
+
+    p_start, t_start = _resolve(starts, evaluate)
+    p_end, t_end = _resolve(ends, evaluate)
+    if len(p_start) != len(p_end):
+        raise RuntimeError("window search found unmatched start and end events")
+    o_start = np.lexsort((t_start, p_start))
+    o_end = np.lexsort((t_end, p_end))
+    pair, t0, t1 = p_start[o_start], t_start[o_start], t_end[o_end]
+    keep = t1 > t0
+    return pair[keep], t0[keep], t1[keep]
+
+
 def contact_windows(fleet, stations: list[Station], start_s: float, end_s: float, *, progress=None):
     """Every window in which a satellite is above a station's elevation mask, as a pandas DataFrame.
 
-    Visibility is scanned on a grid, then rise and set are found by root finding (to 0.1 ms) and culmination by
-    a root of the elevation rate. A pass that falls between two grid samples is still found: wherever the sampled
-    visibility function comes within the curvature bound of zero at a local extremum, the extremum is refined.
-    Windows already open at ``start_s`` or still open at ``end_s`` are clipped there and flagged.
-    ``progress(done, total)`` is called as satellites are scanned.
+    Visibility is scanned on a grid and refined by ``find_windows`` (rise and set to 0.1 ms); culmination is a
+    root of the elevation rate, minimum range a root of the range rate. Windows already open at ``start_s`` or
+    still open at ``end_s`` are clipped there and flagged. ``progress(done, total)`` is called as satellites
+    are scanned.
     """
     import pandas as pd
 
@@ -169,69 +222,28 @@ def contact_windows(fleet, stations: list[Station], start_s: float, end_s: float
         return pd.DataFrame({c: [] for c in CONTACT_COLUMNS})
     geo = _Geometry(fleet, stations)
     pos, up, sin_mask = geo.pos, geo.up, geo.sin_mask
-    n_sta = len(stations)
-    dt = sample_step(fleet)
-    n_t = int(np.ceil((end_s - start_s) / dt)) + 1
-    grid = np.linspace(start_s, end_s, n_t)
+    n_sta, n_sat = len(stations), len(fleet)
+    grid = time_grid(start_s, end_s, sample_step(fleet))
     h = grid[1] - grid[0]
     margin = _curvature_bound(fleet, float(np.max(sin_mask))) * h * h / 8.0
     c_up = np.sum(pos * up, axis=1)
     s2 = np.sum(pos * pos, axis=1)
+    chunk = max(1, int(4_000_000 // (len(grid) * n_sta)))
 
-    rises, sets, peaks, dips = [], [], [], []
-    n_sat = len(fleet)
-    chunk = max(1, int(4_000_000 // (n_t * n_sta)))
-    for lo in range(0, n_sat, chunk):
-        sats = np.arange(lo, min(n_sat, lo + chunk))
-        r = fleet.states(grid, frame="itrs")[0] if n_sat <= chunk else _grid_positions(fleet, sats, grid)
-        flat = r.reshape(-1, 3)
-        z = flat @ up.T - c_up
-        rho2 = np.sum(flat * flat, axis=1)[:, None] - 2.0 * (flat @ pos.T) + s2
-        f = (z - np.sqrt(np.maximum(rho2, 0.0)) * sin_mask).reshape(len(sats), n_t, n_sta).transpose(0, 2, 1)
-        above = f > 0
-        i, j, k = np.nonzero(above[..., 1:] != above[..., :-1])
-        up_cross = above[i, j, k + 1]
-        for out, sel in ((rises, up_cross), (sets, ~up_cross)):
-            out.append((sats[i[sel]], j[sel], grid[k[sel]], grid[k[sel] + 1], f[i[sel], j[sel], k[sel]],
-                        f[i[sel], j[sel], k[sel] + 1]))
-        i, j = np.nonzero(above[..., 0])
-        rises.append((sats[i], j, np.full(len(i), grid[0]), None, None, None))
-        i, j = np.nonzero(above[..., -1])
-        sets.append((sats[i], j, np.full(len(i), grid[-1]), None, None, None))
-        m = margin[sats][:, None, None]
-        padded = np.concatenate([np.full(f.shape[:2] + (1,), -np.inf), f, np.full(f.shape[:2] + (1,), -np.inf)], 2)
-        is_max = (f >= padded[..., :-2]) & (f >= padded[..., 2:]) & (f <= 0) & (f > -m)
-        padded = np.concatenate([np.full(f.shape[:2] + (1,), np.inf), f, np.full(f.shape[:2] + (1,), np.inf)], 2)
-        is_min = (f <= padded[..., :-2]) & (f <= padded[..., 2:]) & (f > 0) & (f < m)
-        for out, mask in ((peaks, is_max), (dips, is_min)):
-            i, j, k = np.nonzero(mask)
-            out.append((sats[i], j, grid[np.maximum(k - 1, 0)], grid[np.minimum(k + 1, n_t - 1)]))
-        if progress is not None:
-            progress(int(sats[-1]) + 1, n_sat)
+    def samples():
+        for lo in range(0, n_sat, chunk):
+            sats = np.arange(lo, min(n_sat, lo + chunk))
+            flat = grid_positions(fleet, sats, grid).reshape(-1, 3)
+            z = flat @ up.T - c_up
+            rho2 = np.sum(flat * flat, axis=1)[:, None] - 2.0 * (flat @ pos.T) + s2
+            f = (z - np.sqrt(np.maximum(rho2, 0.0)) * sin_mask).reshape(len(sats), len(grid), n_sta)
+            pairs = (sats[:, None] * n_sta + np.arange(n_sta)).ravel()
+            yield pairs, f.transpose(0, 2, 1).reshape(-1, len(grid)), np.repeat(margin[sats], n_sta)
+            if progress is not None:
+                progress(int(sats[-1]) + 1, n_sat)
 
-    vis = geo.visibility
-    for sign, out_first, out_second, found in ((1.0, rises, sets, peaks), (-1.0, sets, rises, dips)):
-        sat, sta, a, b = (np.concatenate([x[n] for x in found]) for n in range(4))
-        if len(sat) == 0:
-            continue
-        t_ext = _golden_max(lambda ii, t: sign * vis(sat[ii], sta[ii], t), a, b)
-        f_ext = vis(sat, sta, t_ext)
-        hit = sign * f_ext > 0
-        sat, sta, a, b, t_ext, f_ext = sat[hit], sta[hit], a[hit], b[hit], t_ext[hit], f_ext[hit]
-        fa, fb = vis(sat, sta, a), vis(sat, sta, b)
-        out_first.append((sat, sta, a, t_ext, fa, f_ext))
-        out_second.append((sat, sta, t_ext, b, f_ext, fb))
-
-    rise = _resolve(rises, vis)
-    sett = _resolve(sets, vis)
-    if len(rise[0]) != len(sett[0]):
-        raise RuntimeError("contact search found unmatched rise and set events")
-    order_r = np.lexsort((rise[2], rise[1], rise[0]))
-    order_s = np.lexsort((sett[2], sett[1], sett[0]))
-    sat, sta, t_rise = (x[order_r] for x in rise)
-    t_set = sett[2][order_s]
-    keep = t_set > t_rise
-    sat, sta, t_rise, t_set = sat[keep], sta[keep], t_rise[keep], t_set[keep]
+    pair, t_rise, t_set = find_windows(samples(), grid, lambda p, t: geo.visibility(p // n_sta, p % n_sta, t))
+    sat, sta = pair // n_sta, pair % n_sta
     t_cul, max_el, min_rng = _window_extremes(geo, sat, sta, t_rise, t_set)
     df = pd.DataFrame(
         {
@@ -250,29 +262,32 @@ def contact_windows(fleet, stations: list[Station], start_s: float, end_s: float
     return df.sort_values(["rise_s", "satellite", "station"], kind="stable").reset_index(drop=True)
 
 
-def _grid_positions(fleet, sats, grid):
-    """ITRS positions (len(sats), T, 3) of a subset of the fleet on a time grid."""
+def time_grid(start_s: float, end_s: float, step_s: float) -> np.ndarray:
+    """Evenly spaced times from start to end inclusive, no further apart than ``step_s``."""
+    return np.linspace(start_s, end_s, int(np.ceil((end_s - start_s) / step_s)) + 1)
+
+
+def grid_positions(fleet, sats, grid) -> np.ndarray:
+    """ITRS positions (len(sats), T, 3) of some of the fleet's satellites on a time grid."""
+    if len(sats) == len(fleet):
+        return fleet.states(grid, frame="itrs")[0]
     idx = np.repeat(sats, len(grid))
     t = np.tile(grid, len(sats))
     return fleet.states(t, idx, frame="itrs")[0].reshape(len(sats), len(grid), 3)
 
 
-def _resolve(events, vis):
-    """(sat, sta, t) of events: bracketed ones solved by root finding, the rest taken as given."""
-    sats, stas, ts = [], [], []
-    for sat, sta, a, b, fa, fb in events:
-        if len(sat) == 0:
+def _resolve(events, evaluate):
+    """(pair, t) of events: bracketed ones solved by root finding, the rest taken as given."""
+    pairs, ts = [], []
+    for pair, a, b, fa, fb in events:
+        if len(pair) == 0:
             continue
-        if b is None:
-            t = a
-        else:
-            t = _illinois(lambda ii, tt, s=sat, j=sta: vis(s[ii], j[ii], tt), a, b, fa, fb)
-        sats.append(sat)
-        stas.append(sta)
+        t = a if b is None else _illinois(lambda ii, tt, p=pair: evaluate(p[ii], tt), a, b, fa, fb)
+        pairs.append(pair)
         ts.append(t)
-    if not sats:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    return np.concatenate(sats), np.concatenate(stas), np.concatenate(ts)
+    if not pairs:
+        return np.zeros(0, int), np.zeros(0)
+    return np.concatenate(pairs), np.concatenate(ts)
 
 
 def _window_extremes(geo: _Geometry, sat, sta, t0, t1):

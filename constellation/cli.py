@@ -122,7 +122,7 @@ def run(
     console.print(
         f"{len(results.contacts)} contact windows; wrote {out_dir / 'contacts.parquet'} and "
         f"{out_dir / 'summary.json'} in {results.info['wall_time_s']:.2f} s",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
 
 
@@ -144,8 +144,141 @@ def validate(
     console.print(
         f"{scenario}: ok ({kinds.count('satellite')} satellites, {kinds.count('relay')} relays, "
         f"{len(sc.stations())} ground stations, {sc.duration_s / 86400:g} d)",
-        highlight=False,
+        highlight=False, soft_wrap=True,
     )
+
+
+def _time_s(text: str, option: str, sc) -> float:
+    """Seconds since the scenario epoch from seconds, a duration with a unit ('6 h'), or an ISO time."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None:
+        import astropy.units as u
+        from astropy.time import Time
+
+        try:
+            value = float(u.Quantity(text).to_value(u.s))
+        except Exception:
+            try:
+                value = float((Time(text, scale="utc") - sc.epoch_time).to_value(u.s))
+            except Exception:
+                _fail(f"{option}: {text!r} is not seconds, a duration such as '6 h', or an ISO time")
+    if not 0.0 <= value <= sc.duration_s:
+        _fail(f"{option}: {value:g} s is outside the scenario (0 to {sc.duration_s:g} s after the epoch)")
+    return value
+
+
+def _network(sc):
+    try:
+        return sc.network()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _node(net, name: str, option: str) -> str:
+    try:
+        net.index(name)
+    except ValueError as exc:
+        _fail(f"{option}: {exc}")
+    return name
+
+
+@app.command()
+def route(
+    scenario: str = typer.Argument(..., help="Scenario YAML file or Python scenario script."),
+    source: str = typer.Option(..., "--from", help="Node the data starts at (satellite, relay or station)."),
+    target: str = typer.Option(..., "--to", help="Node the data goes to."),
+    at: Optional[str] = typer.Option(None, "--at", help="Time: seconds, a duration ('6 h') or an ISO time."),
+    span: Optional[tuple[str, str, str]] = typer.Option(
+        None, "--span", help="START END STEP: a latency series over a span."),
+    store_and_forward: bool = typer.Option(
+        False, "--store-and-forward", help="Earliest arrival through the contact plan, waiting on board."),
+) -> None:
+    """Lowest-latency route between two nodes at one time, over a span, or by store-and-forward."""
+    sc = _load(scenario)
+    if (at is None) == (span is None):
+        _fail("give exactly one of --at T or --span START END STEP")
+    net = _network(sc)
+    _node(net, source, "--from")
+    _node(net, target, "--to")
+    if at is not None:
+        t = _time_s(at, "--at", sc)
+        if store_and_forward:
+            _print_store_and_forward(net, sc, source, target, t)
+        else:
+            _print_route(net, source, target, t)
+        return
+    start, end = _time_s(span[0], "--span START", sc), _time_s(span[1], "--span END", sc)
+    try:
+        step = float(span[2])
+    except ValueError:
+        import astropy.units as u
+
+        try:
+            step = float(u.Quantity(span[2]).to_value(u.s))
+        except Exception:
+            _fail(f"--span STEP: {span[2]!r} is not a duration")
+    if not step > 0 or end <= start:
+        _fail("--span: END must come after START and STEP must be > 0")
+    _print_series(net, source, target, start, end, step)
+
+
+def _print_route(net, source: str, target: str, t: float) -> None:
+    r = net.lowest_latency(source, target, t)
+    if r is None:
+        console.print(f"no route from {source} to {target} at t = {t:g} s", highlight=False)
+        raise typer.Exit(1)
+    graph = net.graph_at(t)
+    table = Table(title=f"{source} -> {target} at t = {t:g} s: {r.latency_s * 1e3:.3f} ms one way, {r.hops} hops")
+    for col in ("from", "to", "link", "range (km)", "delay (ms)", "rate (Mbit/s)"):
+        table.add_column(col, justify="left" if col in ("from", "to", "link") else "right")
+    for a, b in zip(r.path, r.path[1:]):
+        e = graph.edges[a, b]
+        table.add_row(a, b, e["kind"], f"{e['range_km']:.1f}", f"{e['delay_s'] * 1e3:.3f}",
+                      f"{e['rate_bps'] / 1e6:.2f}")
+    console.print(table)
+
+
+def _print_series(net, source: str, target: str, start: float, end: float, step: float) -> None:
+    import numpy as np
+
+    times = np.arange(start, end + 0.5 * step, step)
+    series = net.latency_series(source, target, times)
+    table = Table(title=f"{source} -> {target}: lowest latency every {step:g} s")
+    for col in ("t (s)", "one way (ms)", "round trip (ms)", "hops", "path"):
+        table.add_column(col, justify="left" if col == "path" else "right")
+    for row in series.itertuples():
+        if np.isnan(row.latency_s):
+            table.add_row(f"{row.t_s:g}", "-", "-", "-", "unreachable")
+        else:
+            table.add_row(f"{row.t_s:g}", f"{row.latency_s * 1e3:.3f}", f"{row.round_trip_s * 1e3:.3f}",
+                          str(row.hops), " > ".join(row.path))
+    console.print(table)
+    gaps = net.unreachable_intervals(series)
+    reach = series["latency_s"].notna().mean()
+    console.print(f"reachable at {reach:.0%} of the samples; unreachable intervals: "
+                  + (", ".join(f"{a:g}-{b:g} s" for a, b in gaps) or "none"), highlight=False)
+
+
+def _print_store_and_forward(net, sc, source: str, target: str, t: float) -> None:
+    from .routing import earliest_arrival
+
+    plan = net.link_plan(0.0, sc.duration_s)
+    stations = {s.name for s in sc.stations()} - {source, target}
+    arrival = earliest_arrival(plan, source, target, t, no_transit=() if net.config.stations_relay else stations)
+    if arrival is None:
+        console.print(f"{target} cannot be reached from {source} after t = {t:g} s within the scenario",
+                      highlight=False)
+        raise typer.Exit(1)
+    table = Table(title=f"{source} -> {target}, created at t = {t:g} s: arrives at {arrival.time_s:.1f} s "
+                  f"(after {arrival.latency_s:.1f} s)")
+    for col in ("from", "to", "depart (s)", "arrive (s)"):
+        table.add_column(col, justify="left" if col in ("from", "to") else "right")
+    for hop in arrival.hops:
+        table.add_row(hop.a, hop.b, f"{hop.depart_s:.3f}", f"{hop.arrive_s:.3f}")
+    console.print(table)
 
 
 @app.command()

@@ -22,8 +22,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -35,7 +37,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 __all__ = [
     "BUNDLED_DIR", "ORBIT_KINDS", "Circular", "Classical", "Defaults", "Deg", "Geostationary", "GroundStation",
     "Hours", "Km", "Meters", "Orbit", "Problem", "Relay", "Scenario", "ScenarioError", "Seconds", "SunSynchronous",
-    "Swarm", "TLESet", "Walker", "bundled_scenarios", "load_scenario", "scenario_json_schema",
+    "Swarm", "TLESet", "Walker", "Links", "FixedRateLink", "LinkBudgetSpec", "bundled_scenarios", "load_scenario", "scenario_json_schema",
 ]
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -103,6 +105,19 @@ Inclination = _quantity("deg", "angle", "53 deg", ge=0, le=180)
 Latitude = _quantity("deg", "angle", "35.7 deg", ge=-90, le=90)
 Longitude = _quantity("deg", "angle", "51.4 deg", ge=-180, lt=360)
 Elevation = _quantity("deg", "angle", "10 deg", ge=0, lt=90)
+Hertz = _quantity("Hz", "frequency", "8.2 GHz", gt=0)
+Watts = _quantity("W", "power", "5 W", gt=0)
+Kelvin = _quantity("K", "temperature", "500 K", gt=0)
+_RATE = _Unit("bit/s", "data rate", "100 Mbit/s")
+
+
+def _rate(value: Any) -> float:
+    if isinstance(value, str):
+        value = re.sub(r"(?i)\b([kMGT]?)bps\b", lambda m: f"{m.group(1)}bit/s", value.strip())
+    return _to_unit(value, _RATE)
+
+
+BitRate = Annotated[float, Field(gt=0), BeforeValidator(_rate), _RATE]
 
 
 def _hours(value: Any) -> float:
@@ -338,6 +353,16 @@ class Walker(_OrbitEntry):
 
         return walker(self.total, self.planes, self.phasing, self.altitude, self.inclination, self.pattern, self.raan0)
 
+    def members(self, epoch, default_propagator: str = "j2") -> list:
+        """Members with their plane and slot in the pattern, for grid inter-satellite links."""
+        from dataclasses import replace
+
+        per_plane = self.total // self.planes
+        return [
+            replace(m, plane=i // per_plane, slot=i % per_plane)
+            for i, m in enumerate(super().members(epoch, default_propagator))
+        ]
+
     def _blame(self):
         if not 0 <= self.phasing < self.planes:
             return "phasing"
@@ -486,11 +511,114 @@ ORBIT_KINDS: dict[str, type[_OrbitEntry]] = {
 
 
 class Relay(_Model):
-    """A geostationary relay satellite over ``longitude`` (deg east)."""
+    """A geostationary relay satellite over ``longitude`` (deg east); ``enabled: false`` leaves it out of the run."""
 
     name: Name = "relay"
     longitude: Longitude
     propagator: Propagator | None = None
+    enabled: bool = True
+
+
+class FixedRateLink(_Model):
+    """A link that carries the same rate at any range."""
+
+    rate: BitRate
+
+    def build(self):
+        from .links import link_model_from_dict
+
+        return link_model_from_dict({"kind": "fixed", "rate_bps": self.rate})
+
+
+class LinkBudgetSpec(_Model):
+    """A radio link budget: the rate follows from range, with DVB-S2 steps or the Shannon bound.
+
+    Give the transmitter as ``eirp_dbw`` or ``tx_power`` + ``tx_gain_dbi``, and the receiver as ``g_over_t_dbk`` or
+    ``rx_gain_dbi`` + ``system_noise_temperature``.
+    """
+
+    frequency: Hertz
+    bandwidth: Hertz
+    eirp_dbw: float | None = None
+    tx_power: Watts | None = None
+    tx_gain_dbi: float | None = None
+    g_over_t_dbk: float | None = None
+    rx_gain_dbi: float | None = None
+    system_noise_temperature: Kelvin | None = None
+    losses_db: float = Field(0.0, ge=0)
+    margin_db: float = Field(0.0, ge=0)
+    coding: Literal["dvb-s2", "shannon"] = "dvb-s2"
+    rolloff: float = Field(0.2, ge=0, le=1)
+    max_rate: BitRate | None = None
+
+    @model_validator(mode="after")
+    def _buildable(self):
+        self.build()
+        return self
+
+    def build(self):
+        from .links import link_model_from_dict
+
+        spec = {
+            "kind": "budget", "frequency_hz": self.frequency, "bandwidth_hz": self.bandwidth,
+            "eirp_dbw": self.eirp_dbw, "tx_power_w": self.tx_power, "tx_gain_dbi": self.tx_gain_dbi,
+            "g_over_t_dbk": self.g_over_t_dbk, "rx_gain_dbi": self.rx_gain_dbi,
+            "system_noise_temperature_k": self.system_noise_temperature, "losses_db": self.losses_db,
+            "margin_db": self.margin_db, "coding": self.coding, "rolloff": self.rolloff,
+            "max_rate_bps": self.max_rate,
+        }
+        return link_model_from_dict({k: v for k, v in spec.items() if v is not None})
+
+
+_LINK_TAGS = ("fixed", "budget")
+_LINK_SLOTS = ("downlink", "model")
+
+
+def _link_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "fixed" if "rate" in value else "budget"
+    return "fixed" if isinstance(value, FixedRateLink) else "budget"
+
+
+LinkModel = Annotated[
+    Union[Annotated[FixedRateLink, Tag("fixed")], Annotated[LinkBudgetSpec, Tag("budget")]],
+    Discriminator(_link_kind),
+]
+
+
+class IslLinks(_Model):
+    """Inter-satellite links: ``+grid`` for Walker shells, ``line-of-sight`` for any pair in view, or none."""
+
+    policy: Literal["none", "+grid", "line-of-sight"] = "none"
+    grazing_altitude: Km = Field(80.0, ge=0)
+    max_range: Km | None = Field(None, gt=0)
+    cross_plane_max_latitude: Deg | None = Field(None, ge=0, le=90)
+    model: LinkModel = FixedRateLink(rate=1e9)
+
+
+class RelayLinks(_Model):
+    """Satellite-to-relay links: line of sight to the relay, and how many satellites it serves at once."""
+
+    channels: int = Field(1, ge=1)
+    grazing_altitude: Km = Field(80.0, ge=0)
+    model: LinkModel = FixedRateLink(rate=10e6)
+
+
+class FeederLinks(_Model):
+    """Relay-to-ground links; ``stations`` limits them to named stations (default: any station in view)."""
+
+    stations: list[Name] | None = None
+    model: LinkModel = FixedRateLink(rate=500e6)
+
+
+class Links(_Model):
+    """Which links exist and what each carries."""
+
+    downlink: LinkModel = FixedRateLink(rate=100e6)
+    isl: IslLinks = Field(default_factory=IslLinks)
+    relay: RelayLinks = Field(default_factory=RelayLinks)
+    feeder: FeederLinks = Field(default_factory=FeederLinks)
+    stations_relay: bool = False
 
 
 class GroundStation(_Model):
@@ -514,10 +642,22 @@ class Scenario(_Model):
     satellites: list[Orbit] = Field(default_factory=list)
     relay: Relay | None = None
     ground_stations: list[GroundStation] = Field(default_factory=list)
+    links: Links = Field(default_factory=Links)
 
     @model_validator(mode="after")
     def _cross_check(self):
         errors: list[tuple[tuple, str, Any, dict]] = []
+        station_names = {s.name for s in self.ground_stations}
+        for k, name in enumerate(self.links.feeder.stations or []):
+            if name not in station_names:
+                known = ", ".join(sorted(station_names)) or "none"
+                errors.append((("links", "feeder", "stations", k), f"no ground station named {name!r} "
+                               f"(stations: {known})", name, {}))
+        if self.links.isl.policy == "+grid":
+            loose = [e.name for e in self.satellites if not isinstance(e, Walker)]
+            if loose:
+                errors.append((("links", "isl", "policy"), "+grid links Walker shells only; not a Walker entry: "
+                               + ", ".join(loose[:5]), "+grid", {}))
         if not self.satellites and self.relay is None:
             errors.append((("satellites",), "a scenario needs at least one satellite or a relay", [], {}))
         seen: dict[str, str] = {}
@@ -565,7 +705,7 @@ class Scenario(_Model):
         epoch = self.epoch_time
         default = self.defaults.propagator
         members = [m for entry in self.satellites for m in entry.members(epoch, default)]
-        if self.relay is not None:
+        if self.relay is not None and self.relay.enabled:
             members.append(
                 Member(
                     self.relay.name, geostationary(self.relay.longitude, epoch), self.relay.propagator or default,
@@ -573,6 +713,34 @@ class Scenario(_Model):
                 )
             )
         return Fleet(epoch, members)
+
+    def link_config(self):
+        """The ``links`` section as a ``topology.LinkConfig`` with built link models."""
+        import math
+
+        from .topology import LinkConfig
+
+        isl, relay, feeder = self.links.isl, self.links.relay, self.links.feeder
+        return LinkConfig(
+            downlink=self.links.downlink.build(),
+            isl_policy=isl.policy,
+            isl_model=isl.model.build(),
+            isl_grazing_altitude_km=isl.grazing_altitude,
+            isl_max_range_km=math.inf if isl.max_range is None else isl.max_range,
+            isl_cross_plane_max_latitude_deg=isl.cross_plane_max_latitude,
+            relay_model=relay.model.build(),
+            relay_channels=relay.channels,
+            relay_grazing_altitude_km=relay.grazing_altitude,
+            feeder_model=feeder.model.build(),
+            feeder_stations=None if feeder.stations is None else tuple(feeder.stations),
+            stations_relay=self.links.stations_relay,
+        )
+
+    def network(self, fleet=None):
+        """The link topology of this scenario (``topology.Network``), on ``fleet`` if one is already built."""
+        from .topology import Network
+
+        return Network(fleet if fleet is not None else self.fleet(), self.stations(), self.link_config())
 
     def stations(self) -> list:
         """The ground stations as ``access.Station`` objects."""
@@ -819,6 +987,7 @@ def _problems(exc: ValidationError, lines: _LineMap | None) -> list[Problem]:
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         path = loc[:2] + loc[3:] if len(loc) >= 3 and loc[0] == "satellites" and loc[2] in ORBIT_KINDS else loc
+        path = tuple(p for k, p in enumerate(path) if not (p in _LINK_TAGS and k > 0 and path[k - 1] in _LINK_SLOTS))
         if err["type"] == "union_tag_not_found":
             path += ("orbit",)
         ctx = err.get("ctx") or {}

@@ -17,13 +17,18 @@ MODELS = ("j2", "twobody", "sgp4")
 
 @dataclass(frozen=True)
 class Member:
-    """One satellite: its name, role, the group it came from, and its orbit as mean elements or a TLE."""
+    """One satellite: its name, role, the group it came from, and its orbit as mean elements or a TLE.
+
+    ``plane`` and ``slot`` (0-based) place a member of a Walker shell in its pattern; None elsewhere.
+    """
 
     name: str
     orbit: Elements | TLE
     model: str = "j2"
     kind: str = "satellite"
     group: str = ""
+    plane: int | None = None
+    slot: int | None = None
 
     def __post_init__(self):
         if self.model not in MODELS:
