@@ -135,9 +135,12 @@ def validate(
     sc = _load(scenario)
     fleet = sc.fleet()
     if deep:
-        from .orbits.boinor_bridge import check_fleet
+        from .orbits.boinor_bridge import check_elements
+        from .orbits.elements import Elements
 
-        problems = check_fleet(fleet)
+        kepler = [m for m in fleet.members if isinstance(m.orbit, Elements)]
+        problems = check_elements(Elements.concat([m.orbit for m in kepler]), sc.epoch_time,
+                                  [m.name for m in kepler]) if kepler else []
         if problems:
             _fail("boinor disagrees with the scenario's orbits:\n" + "\n".join(problems))
     kinds = [m.kind for m in fleet.members]

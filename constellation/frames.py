@@ -192,11 +192,12 @@ class EarthRotation:
 
         k, c, s = self._angle(t, erfa.era00)
         w, c2i = self._w[k], self._c2i[k]
-        r_itrs = rotate(w, self._spin(c, s, rotate(c2i, r)))
+        r_tirs = self._spin(c, s, rotate(c2i, r))
+        r_itrs = rotate(w, r_tirs)
         if v is None:
             return r_itrs
-        v_itrs = rotate(w, self._spin(c, s, rotate(c2i, v))) - np.cross([0.0, 0.0, OMEGA_EARTH], r_itrs)
-        return r_itrs, v_itrs
+        v_tirs = self._spin(c, s, rotate(c2i, v)) - np.cross([0.0, 0.0, OMEGA_EARTH], r_tirs)
+        return r_itrs, rotate(w, v_tirs)
 
     def itrs_to_gcrs(self, t, r, v=None):
         """GCRS position (and velocity) from ITRS at ``t``."""
@@ -204,10 +205,11 @@ class EarthRotation:
 
         k, c, s = self._angle(t, erfa.era00)
         w, c2i = self._w[k], self._c2i[k]
-        r_gcrs = rotate_t(c2i, self._spin(c, -s, rotate_t(w, r)))
+        r_tirs = rotate_t(w, r)
+        r_gcrs = rotate_t(c2i, self._spin(c, -s, r_tirs))
         if v is None:
             return r_gcrs
-        v_tirs = rotate_t(w, v + np.cross([0.0, 0.0, OMEGA_EARTH], r))
+        v_tirs = rotate_t(w, v) + np.cross([0.0, 0.0, OMEGA_EARTH], r_tirs)
         return r_gcrs, rotate_t(c2i, self._spin(c, -s, v_tirs))
 
     def teme_to_itrs(self, t, r, v):

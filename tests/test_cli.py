@@ -154,3 +154,9 @@ def test_out_that_is_a_file_is_refused_and_kept(tmp_path):
     proc = cli("run", SCENARIOS / "khayyam.yaml", "--out", target)
     assert proc.returncode == 2 and "--out" in proc.stderr
     assert target.read_text() == "keep me"
+
+
+def test_validate_deep_rebuilds_orbits_in_boinor():
+    proc = cli("validate", "--deep", SCENARIOS / "khayyam.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout

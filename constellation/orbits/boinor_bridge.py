@@ -56,6 +56,47 @@ def to_boinor(elements: Elements, epoch, i: int = 0):
     )
 
 
+def boinor_earth_constants() -> dict[str, float]:
+    """boinor's Earth: k (km^3/s^2), equatorial radius R (km), J2, and the node rate (rad/s) its
+    ``Orbit.heliosynchronous`` makes sun-synchronous orbits follow (the Earth's mean motion about the Sun)."""
+    import astropy.units as u
+    from boinor.bodies import Earth
+    from boinor.twobody.mean_elements import get_mean_elements
+
+    sun_k = Earth.parent.k.to_value(u.km**3 / u.s**2)
+    a_earth = get_mean_elements(Earth).a.to_value(u.km)
+    return {
+        "k": float(Earth.k.to_value(u.km**3 / u.s**2)),
+        "R": float(Earth.R.to_value(u.km)),
+        "J2": float(Earth.J2.value),
+        "sso_node_rate": float(np.sqrt(sun_k / a_earth**3)),
+    }
+
+
+def boinor_sso_inclination(a_km: float, ecc: float = 0.0, *, k: float | None = None, r_eq: float | None = None,
+                           j2: float | None = None, node_rate: float | None = None) -> float:
+    """Sun-synchronous inclination (rad) from boinor's formula (``boinor.twobody.elements.heliosynchronous``).
+
+    Constants default to boinor's own (``boinor_earth_constants``); pass ours to compare formulas alone. Raises
+    ValueError where boinor finds no solution.
+    """
+    import astropy.units as u
+    from boinor.twobody.elements import heliosynchronous
+
+    ref = boinor_earth_constants()
+    k = ref["k"] if k is None else k
+    r_eq = ref["R"] if r_eq is None else r_eq
+    j2 = ref["J2"] if j2 is None else j2
+    node_rate = ref["sso_node_rate"] if node_rate is None else node_rate
+    try:
+        _, _, inc = heliosynchronous(
+            k * u.km**3 / u.s**2, r_eq * u.km, j2 * u.one, node_rate / u.s, a=a_km * u.km, ecc=ecc * u.one
+        )
+    except FloatingPointError as exc:
+        raise ValueError(f"boinor finds no sun-synchronous orbit at a = {a_km:.1f} km") from exc
+    return float(inc.to_value(u.rad))
+
+
 def boinor_raan_from_ltan(epoch, ltan) -> float:
     """boinor's RAAN (rad, wrapped to [0, 2 pi)) for a local time of the ascending node (hours or 'HH:MM')."""
     import astropy.units as u
@@ -184,9 +225,8 @@ def check_elements(elements: Elements, epoch, names: list[str] | None = None) ->
         if abs(ecc - elements.ecc[i]) > 1e-9:
             problems.append(f"{who}: boinor reads e = {ecc:.9f}, we gave {elements.ecc[i]:.9f}")
         if abs(float(orbit.inc.to_value(u.rad)) - elements.inc[i]) > 1e-9:
-            problems.append(
-                f"{who}: boinor reads i = {orbit.inc.to_value(u.deg):.6f} deg, we gave {np.degrees(elements.inc[i]):.6f}"
-            )
+            problems.append(f"{who}: boinor reads i = {orbit.inc.to_value(u.deg):.6f} deg, "
+                            f"we gave {np.degrees(elements.inc[i]):.6f}")
         if elements.inc[i] > 1e-6 and np.pi - elements.inc[i] > 1e-6:
             d_raan = np.angle(np.exp(1j * (float(orbit.raan.to_value(u.rad)) - elements.raan[i])))
             if abs(d_raan) > 1e-9:
