@@ -118,6 +118,14 @@ def _rate(value: Any) -> float:
 
 
 BitRate = Annotated[float, Field(gt=0), BeforeValidator(_rate), _RATE]
+_ENERGY = _Unit("W h", "energy", "200 W h")
+Energy = Annotated[
+    float, Field(gt=0),
+    BeforeValidator(lambda v: _to_unit(re.sub(r"\b([kM]?)Wh\b", r"\1W h", v) if isinstance(v, str) else v, _ENERGY)),
+    _ENERGY,
+]
+Bits = _quantity("bit", "data size", "1.5 GB", gt=0)
+PerHour = _quantity("1/h", "rate of events", "6 / h", ge=0)
 
 
 def _hours(value: Any) -> float:
@@ -631,6 +639,120 @@ class GroundStation(_Model):
     min_elevation: Elevation | None = None
 
 
+class TargetSpec(_Model):
+    """A point to image; higher ``priority`` goes first when the downlink is shared."""
+
+    name: Name
+    latitude: Latitude
+    longitude: Longitude
+    priority: int = Field(1, ge=0)
+
+
+class RegionSpec(_Model):
+    """A latitude-longitude box sampled into targets about ``spacing`` km apart."""
+
+    name: Name
+    lat_min: Latitude
+    lat_max: Latitude
+    lon_min: Longitude
+    lon_max: Longitude
+    spacing: Km = Field(100.0, gt=0)
+    priority: int = Field(1, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.lat_max < self.lat_min:
+            raise ValueError(f"lat_max ({self.lat_max:g}) is below lat_min ({self.lat_min:g})")
+        if self.lon_max < self.lon_min:
+            raise ValueError(f"lon_max ({self.lon_max:g}) is below lon_min ({self.lon_min:g})")
+        return self
+
+
+class Imaging(_Model):
+    """An Earth-observation payload: images targets inside its field of regard when they are sunlit."""
+
+    satellites: list[Name] | None = None
+    max_off_nadir: Deg = Field(30.0, gt=0, lt=90)
+    min_sun_elevation: Deg | None = Field(10.0, ge=-90, le=90)
+    image_size: Bits = 1.2e10
+    capture_time: Seconds = Field(10.0, gt=0)
+    power: float = Field(40.0, ge=0, description="Payload power while capturing, W.")
+    targets: list[TargetSpec] = Field(default_factory=list)
+    regions: list[RegionSpec] = Field(default_factory=list)
+
+
+class Terminal(_Model):
+    """A ground terminal that sends messages up to passing satellites."""
+
+    name: Name
+    latitude: Latitude
+    longitude: Longitude
+
+
+class Messaging(_Model):
+    """Store-and-forward messaging: terminals generate messages (Poisson) that satellites collect in view."""
+
+    satellites: list[Name] | None = None
+    terminals: list[Terminal] = Field(default_factory=list)
+    rate: PerHour = 6.0
+    message_size: Bits = 2048.0
+    min_elevation: Elevation = 10.0
+    priority: int = Field(2, ge=0)
+
+
+class PowerSpec(_Model):
+    """Each satellite's battery, solar array and loads."""
+
+    battery: Energy = 100.0
+    initial_charge: float = Field(0.9, ge=0, le=1)
+    solar_power: float = Field(60.0, ge=0, description="Array output in sunlight, W.")
+    bus_load: float = Field(15.0, ge=0, description="Always-on load, W.")
+    min_charge: float = Field(0.3, ge=0, lt=1, description="Below this fraction, activities are refused.")
+
+
+class DownlinkSpec(_Model):
+    """How stations share their antennas and what transmitting costs."""
+
+    policy: Literal["fifo", "priority", "highest_elevation"] = "fifo"
+    antennas: int = Field(1, ge=1)
+    transmitter_power: float = Field(20.0, ge=0, description="Transmitter power while sending, W.")
+
+
+class ScheduledFault(_Model):
+    """A node (satellite, relay or station) out of service from ``start`` to ``end``."""
+
+    node: Name
+    start: Seconds = Field(ge=0)
+    end: Seconds = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:g} s) must come after start ({self.start:g} s)")
+        return self
+
+
+class RandomFaults(_Model):
+    """Random outages of each named node: exponential times between failures and to repair (seeded)."""
+
+    nodes: list[Name] = Field(min_length=1)
+    mtbf: Seconds = Field(gt=0)
+    mttr: Seconds = Field(gt=0)
+
+
+class Mission(_Model):
+    """What the satellites do: payloads, storage, power, downlink sharing and faults."""
+
+    seed: int = 0
+    storage: Bits = 5.12e11
+    power: PowerSpec = Field(default_factory=PowerSpec)
+    imaging: Imaging | None = None
+    messaging: Messaging | None = None
+    downlink: DownlinkSpec = Field(default_factory=DownlinkSpec)
+    faults: list[ScheduledFault] = Field(default_factory=list)
+    random_faults: list[RandomFaults] = Field(default_factory=list)
+
+
 class Scenario(_Model):
     """A simulation scenario: when, for how long, which satellites and which ground stations."""
 
@@ -643,10 +765,13 @@ class Scenario(_Model):
     relay: Relay | None = None
     ground_stations: list[GroundStation] = Field(default_factory=list)
     links: Links = Field(default_factory=Links)
+    mission: Mission | None = None
 
     @model_validator(mode="after")
     def _cross_check(self):
         errors: list[tuple[tuple, str, Any, dict]] = []
+        if self.mission is not None:
+            errors += self._check_mission(self.mission)
         station_names = {s.name for s in self.ground_stations}
         for k, name in enumerate(self.links.feeder.stations or []):
             if name not in station_names:
@@ -684,6 +809,42 @@ class Scenario(_Model):
         if errors:
             raise _invalid("Scenario", errors)
         return self
+
+    def _node_names(self) -> tuple[set[str], set[str]]:
+        """Every node name (satellites, relay, stations) and the names of satellite groups."""
+        nodes = {n for e in self.satellites for n in e.member_names()}
+        nodes |= {s.name for s in self.ground_stations}
+        if self.relay is not None:
+            nodes.add(self.relay.name)
+        return nodes, {e.name for e in self.satellites}
+
+    def _check_mission(self, mission: Mission) -> list:
+        nodes, groups = self._node_names()
+        errors = []
+
+        def unknown(name: str, loc: tuple, allow_groups: bool) -> None:
+            if name in nodes or (allow_groups and name in groups):
+                return
+            import difflib
+
+            close = difflib.get_close_matches(name, sorted(nodes | groups), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            errors.append((loc, f"no satellite{', group' if allow_groups else ''}, relay or station named "
+                           f"{name!r}{hint}", name, {}))
+
+        for part in ("imaging", "messaging"):
+            payload = getattr(mission, part)
+            for k, name in enumerate((payload.satellites or []) if payload is not None else []):
+                unknown(name, ("mission", part, "satellites", k), True)
+        for k, fault in enumerate(mission.faults):
+            unknown(fault.node, ("mission", "faults", k, "node"), False)
+            if fault.start >= self.duration:
+                errors.append((("mission", "faults", k, "start"), f"starts at {fault.start:g} s, after the run ends "
+                               f"({self.duration:g} s)", fault.start, {}))
+        for k, spec in enumerate(mission.random_faults):
+            for j, name in enumerate(spec.nodes):
+                unknown(name, ("mission", "random_faults", k, "nodes", j), False)
+        return errors
 
     @property
     def epoch_time(self):

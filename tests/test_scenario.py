@@ -57,17 +57,18 @@ def assert_problem(err: ScenarioError, path: str, line: int, *words: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "name, satellites, relays",
-    [("khayyam", 1, 0), ("soleimani_swarm", 10, 1), ("walker_shell", 1584, 0), ("swarm_layout", 10, 1)],
+    "name, satellites, relays, days",
+    [("khayyam", 1, 0, 7), ("soleimani_swarm", 10, 1, 1), ("soleimani_swarm_no_relay", 10, 0, 1),
+     ("walker_shell", 1584, 0, 1), ("kuiper_shell", 1156, 0, 1), ("swarm_layout", 10, 1, 1)],
 )
-def test_bundled_scenario_loads_and_builds_its_fleet(name, satellites, relays):
+def test_bundled_scenario_loads_and_builds_its_fleet(name, satellites, relays, days):
     scenario = load_scenario(name)
     fleet = scenario.fleet()
     kinds = [m.kind for m in fleet.members]
     assert kinds.count("satellite") == satellites
     assert kinds.count("relay") == relays
     assert len(scenario.stations()) >= 3
-    assert scenario.duration_s == 86400.0
+    assert scenario.duration_s == days * 86400.0
     assert scenario.epoch_time == Time("2026-03-20T00:00:00", scale="utc")
 
 
