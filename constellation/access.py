@@ -320,3 +320,501 @@ def _window_extremes(geo: _Geometry, sat, sta, t0, t1):
     max_el = np.degrees(np.arcsin(np.clip(geo.elevation_and_range(sat, sta, t_cul)[0], -1, 1)))
     min_rng = geo.elevation_and_range(sat, sta, t_rng)[2]
     return t_cul, max_el, min_rng
+
+
+ECLIPSE_COLUMNS = ["satellite", "start_s", "end_s", "duration_s"]
+TARGET_COLUMNS = ["satellite", "target", "start_s", "end_s", "duration_s", "best_s", "min_off_nadir_deg"]
+_SUNS: dict = {}
+_HORIZON_CLEARANCE_RAD = np.radians(0.5)
+_STEP_DIV = 4.0
+_BLOCK = 8
+_CHUNK = 4_000_000
+
+
+def sun_ephemeris(epoch):
+    """The shared ``SunEphemeris`` for a scenario epoch (one per epoch, extended as later times are asked for)."""
+    from .frames import SunEphemeris
+
+    key = (float(epoch.jd1), float(epoch.jd2))
+    if key not in _SUNS:
+        if len(_SUNS) >= 16:
+            _SUNS.clear()
+        _SUNS[key] = SunEphemeris(epoch, 0.0, 86400.0)
+    return _SUNS[key]
+
+
+def shadow_function(r, sun) -> np.ndarray:
+    """R_EARTH minus the distance (km) from the Earth's centre to the ray from a satellite at ``r`` to the Sun's centre.
+
+    Positive exactly in eclipse, the definition of skyfield's ``is_sunlit`` (the ray meets the sphere of radius
+    R_EARTH). With u the unit vector from the satellite to the Sun and c = -r . u, the distance is sqrt(|r|^2 - c^2)
+    for c > 0 and |r| otherwise, which makes the function continuously differentiable. Positions in one frame, km.
+    """
+    from .constants import R_EARTH
+
+    d = sun - r
+    c = -np.sum(r * d, axis=-1) / np.linalg.norm(d, axis=-1)
+    dist2 = np.sum(r * r, axis=-1) - np.maximum(c, 0.0) ** 2
+    return R_EARTH - np.sqrt(np.maximum(dist2, 0.0))
+
+
+def _sat_indices(fleet, sats) -> np.ndarray:
+    """Sorted distinct fleet indices from None (all), indices or names."""
+    if sats is None:
+        return np.arange(len(fleet))
+    return np.unique(np.array([fleet.index(s) if isinstance(s, str) else int(s) for s in sats], dtype=int))
+
+
+def _grid_gcrs(fleet, sats, grid) -> np.ndarray:
+    """GCRS positions (len(sats), T, 3) of some of the fleet's satellites on a time grid."""
+    if len(sats) == len(fleet) and np.array_equal(sats, np.arange(len(fleet))):
+        return fleet.states(grid)[0]
+    idx = np.repeat(sats, len(grid))
+    return fleet.states(np.tile(grid, len(sats)), idx)[0].reshape(len(sats), len(grid), 3)
+
+
+def _eclipse_margin(fleet, h: float) -> np.ndarray:
+    """Curvature margin (km) of the shadow function for each satellite on a grid of step ``h``.
+
+    Near a zero, R_EARTH - |r_perp| with r_perp the satellite's offset from the shadow axis: |r_perp|'' <= |r''| +
+    v^2 / |r_perp|, and within a step of a near-zero extremum |r_perp| >= R_EARTH - v h. The axis turns at 2e-7 rad/s
+    (negligible), so |f''| <= 1.01 mu / r_p^2 + v_p^2 / (R_EARTH - 1.1 v_p h), perigee radius r_p and speed v_p.
+    """
+    from .constants import MU_EARTH, R_EARTH
+
+    rp = fleet.perigee_radii()
+    v = np.sqrt(MU_EARTH * (2.0 / rp - 1.0 / fleet.semi_major_axes()))
+    d = np.maximum(R_EARTH - 1.1 * v * h, 0.25 * R_EARTH)
+    return (1.01 * MU_EARTH / rp**2 + v**2 / d) * h * h / 8.0
+
+
+def eclipse_windows(fleet, start_s: float, end_s: float):
+    """Every interval in which a satellite is in the Earth's shadow (``shadow_function`` > 0), as a DataFrame.
+
+    The shadow function is scanned on the contact grid (``sample_step``) and refined by ``find_windows`` with the
+    margin of ``_eclipse_margin``. Intervals in progress at ``start_s`` or ``end_s`` are clipped there.
+    """
+    import pandas as pd
+
+    if len(fleet) == 0 or end_s <= start_s:
+        return pd.DataFrame({c: [] for c in ECLIPSE_COLUMNS})
+    sun = sun_ephemeris(fleet.epoch)
+    grid = time_grid(start_s, end_s, sample_step(fleet))
+    margin = _eclipse_margin(fleet, grid[1] - grid[0])
+    s_grid = sun.gcrs(grid)
+    chunk = max(1, int(_CHUNK // len(grid)))
+
+    def samples():
+        for lo in range(0, len(fleet), chunk):
+            sats = np.arange(lo, min(len(fleet), lo + chunk))
+            yield sats, shadow_function(_grid_gcrs(fleet, sats, grid), s_grid), margin[sats]
+
+    def evaluate(p, t):
+        return shadow_function(fleet.states(t, p)[0], sun.gcrs(t))
+
+    sat, t0, t1 = find_windows(samples(), grid, evaluate)
+    df = pd.DataFrame(
+        {
+            "satellite": np.array(fleet.names, dtype=object)[sat],
+            "start_s": t0,
+            "end_s": t1,
+            "duration_s": t1 - t0,
+        }
+    )
+    return df.sort_values(["start_s", "satellite"], kind="stable").reset_index(drop=True)
+
+
+def sunlit(fleet, idx, t) -> np.ndarray:
+    """Whether satellites (indices or names) are in sunlight at times ``t``, broadcast together."""
+    idx = np.asarray(idx)
+    if idx.dtype.kind in "OUS":
+        idx = np.vectorize(fleet.index, otypes=[int])(idx)
+    idx, t = np.broadcast_arrays(idx.astype(int), np.asarray(t, dtype=float))
+    sun = sun_ephemeris(fleet.epoch)
+    flat_t = t.ravel()
+    r = fleet.states(flat_t, idx.ravel())[0]
+    return (shadow_function(r, sun.gcrs(flat_t)) <= 0.0).reshape(t.shape)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A point to image on the WGS84 ellipsoid; angles in deg, height in km."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    priority: int = 1
+    height_km: float = 0.0
+
+    def __post_init__(self):
+        if not -90.0 <= self.lat_deg <= 90.0:
+            raise ValueError(f"target {self.name!r}: lat_deg must be in [-90, 90] (got {self.lat_deg:g})")
+        if not -180.0 <= self.lon_deg < 360.0:
+            raise ValueError(f"target {self.name!r}: lon_deg must be in [-180, 360) (got {self.lon_deg:g})")
+        if isinstance(self.priority, bool) or not isinstance(self.priority, (int, np.integer)):
+            raise ValueError(f"target {self.name!r}: priority must be an integer (got {self.priority!r})")
+        if not -1.0 < self.height_km < 10.0:
+            raise ValueError(f"target {self.name!r}: height_km must be in (-1, 10) km (got {self.height_km:g})")
+
+    @property
+    def itrs(self) -> np.ndarray:
+        """ITRS position, km."""
+        return geodetic_to_itrs(self.lat_deg, self.lon_deg, self.height_km)
+
+    @property
+    def up(self) -> np.ndarray:
+        """Unit vector along the local vertical (ellipsoid normal)."""
+        return geodetic_up(self.lat_deg, self.lon_deg)
+
+
+def region_targets(
+    name: str, lat_min: float, lat_max: float, lon_min: float, lon_max: float, spacing_km: float, priority: int = 1
+) -> list[Target]:
+    """Points about ``spacing_km`` apart covering a latitude-longitude box, named ``{name}-0000`` and on.
+
+    Rows of latitude split the box into bands spacing_km high (on a sphere of radius R_EARTH); each row is split into
+    cells spacing_km wide at its latitude (longitude step scaled by 1 / cos lat), and every cell contributes its
+    centre, so each point stands for a near-equal area. ``lon_max`` may exceed 180 for a box across the antimeridian;
+    longitudes come back in [-180, 180).
+    """
+    from .constants import R_EARTH
+
+    if not -90.0 <= lat_min <= lat_max <= 90.0:
+        raise ValueError(f"region {name!r}: need -90 <= lat_min <= lat_max <= 90 (got {lat_min:g}, {lat_max:g})")
+    if not (-180.0 <= lon_min <= lon_max <= 360.0 and lon_max - lon_min <= 360.0):
+        raise ValueError(
+            f"region {name!r}: need lon_min <= lon_max, both in [-180, 360] and at most 360 deg apart "
+            f"(got {lon_min:g}, {lon_max:g})"
+        )
+    if not spacing_km > 0:
+        raise ValueError(f"region {name!r}: spacing_km must be positive (got {spacing_km:g})")
+    step = np.degrees(spacing_km / R_EARTH)
+    n_lat = max(1, int(round((lat_max - lat_min) / step)))
+    lats = lat_min + (np.arange(n_lat) + 0.5) * (lat_max - lat_min) / n_lat
+    out: list[Target] = []
+    for lat in lats:
+        width = (lon_max - lon_min) * np.cos(np.radians(lat))
+        n_lon = max(1, int(round(width / step)))
+        lons = lon_min + (np.arange(n_lon) + 0.5) * (lon_max - lon_min) / n_lon
+        for lon in (lons + 180.0) % 360.0 - 180.0:
+            out.append(Target(f"{name}-{len(out):04d}", float(lat), float(lon), priority))
+    return out
+
+
+def _orbit_bounds(fleet):
+    """Per satellite: greatest radius, bound of |d2 r_hat/dt2| in ITRS, of |d|r|/dt|, |d2|r|/dt2| and of |r''|.
+
+    For a unit vector u = x / s: u'' = P x'' / s - 2 s' P x' / s^2 - u |P x'|^2 / s^2 (P removes the radial part), so
+    |u''| <= a_perp / s + (2 |s'| v + v^2) / s^2. In ITRS a_perp <= 2 Omega v + Omega^2 r + 10 J2 (R/r_p)^2 mu / r_p^2
+    (Coriolis, centripetal, and J2's non-radial pull and secular turning); v <= v_p + Omega r_max. Kepler gives
+    |s'| <= e sqrt(mu / p) and |s''| <= e mu / r_p^2, plus an allowance for short-period J2 oscillations of the
+    radius (amplitude 2 J2 R^2 / a at twice the mean motion).
+    """
+    from .constants import J2_EARTH, MU_EARTH, OMEGA_EARTH, R_EARTH
+
+    a = fleet.semi_major_axes()
+    rp = fleet.perigee_radii()
+    e = np.clip(1.0 - rp / a, 0.0, 0.99)
+    n = np.sqrt(MU_EARTH / a**3)
+    amp = 2.0 * J2_EARTH * R_EARTH**2 / a
+    r_max = a * (1.0 + e) + amp
+    g = MU_EARTH / rp**2
+    v = np.sqrt(MU_EARTH * (2.0 / rp - 1.0 / a)) + OMEGA_EARTH * r_max
+    a_perp = 2.0 * OMEGA_EARTH * v + OMEGA_EARTH**2 * r_max + 10.0 * J2_EARTH * (R_EARTH / rp) ** 2 * g
+    s1 = e * np.sqrt(MU_EARTH / (a * (1.0 - e**2))) + 2.0 * n * amp
+    s2 = e * g + 4.0 * n**2 * amp
+    u2 = a_perp / rp + (2.0 * s1 * v + v**2) / rp**2
+    acc = g * (1.0 + 10.0 * J2_EARTH) + a_perp
+    return r_max, u2, s1, s2, acc, v, rp
+
+
+class _TargetGeometry:
+    """Satellite-target geometry for pair ids ``i * n_targets + j`` (i indexes ``sats``, j the targets)."""
+
+    def __init__(self, fleet, sats, pos, up, limit_rad):
+        self.fleet, self.sats, self.pos, self.up = fleet, sats, pos, up
+        self.n = len(pos)
+        self.p2 = np.sum(pos * pos, axis=1)
+        self.p_up = np.sum(pos * up, axis=1)
+        self.cos_l, self.sin2_l = np.cos(limit_rad), np.sin(limit_rad) ** 2
+
+    def split(self, pair):
+        return self.sats[pair // self.n], pair % self.n
+
+    def position(self, pair, t):
+        sat, j = self.split(pair)
+        return self.fleet.states(t, sat, frame="itrs")[0], j
+
+    def cone_inside(self, pair, t):
+        """r_hat . p - |r| sin^2 L - cos L sqrt(|p|^2 - |r|^2 sin^2 L) (km): zero where the off-nadir angle is L on
+        the near side of the Earth (plane triangle centre-satellite-target), positive inside the cone there."""
+        r, j = self.position(pair, t)
+        rn = np.linalg.norm(r, axis=-1)
+        return np.sum(r * self.pos[j], axis=-1) / rn - self._g(rn, self.p2[j])
+
+    def _g(self, rn, p2):
+        return rn * self.sin2_l + self.cos_l * np.sqrt(np.maximum(p2 - rn * rn * self.sin2_l, 0.0))
+
+    def cone_general(self, pair, t):
+        """-r_hat . rho - |rho| cos L (km): positive inside the cone, on either side of the Earth."""
+        r, j = self.position(pair, t)
+        rn = np.linalg.norm(r, axis=-1)
+        rho = self.pos[j] - r
+        return -np.sum(r * rho, axis=-1) / rn - np.linalg.norm(rho, axis=-1) * self.cos_l
+
+    def horizon(self, pair, t):
+        """(r - p) . up (km): positive when the satellite is above the target's horizon."""
+        r, j = self.position(pair, t)
+        return np.sum((r - self.pos[j]) * self.up[j], axis=-1)
+
+    def cos_off_nadir(self, sat, j, t):
+        """cos of the off-nadir angle and its time derivative for fleet indices ``sat`` and target indices ``j``."""
+        r, v = self.fleet.states(t, sat, frame="itrs")
+        rn = np.linalg.norm(r, axis=-1)[..., None]
+        rho = self.pos[j] - r
+        dn = np.linalg.norm(rho, axis=-1)[..., None]
+        n_hat, rho_hat = -r / rn, rho / dn
+        cos_eta = np.sum(n_hat * rho_hat, axis=-1)
+        dn_hat = -(v - n_hat * np.sum(n_hat * v, axis=-1)[..., None]) / rn
+        drho_hat = -(v - rho_hat * np.sum(rho_hat * v, axis=-1)[..., None]) / dn
+        return cos_eta, np.sum(dn_hat * rho_hat + n_hat * drho_hat, axis=-1)
+
+
+def _cone_margins(bounds, p_norm, cos_l, sin2_l, h, inside):
+    """Curvature margins (S, N) of the cone functions on a grid of step ``h``.
+
+    Inside: (r_hat . p)'' <= |p| |u''|, and g(|r|)'' <= |g'| |s''| + |g''| s'^2 with g' = sin^2 L - cos L s sin^2 L / q,
+    g'' = -cos L sin^2 L |p|^2 / q^3, q = sqrt(|p|^2 - s^2 sin^2 L) taken at the greatest radius. General:
+    (-r_hat . rho)'' = (|r| - r_hat . p)'' <= |s''| + |p| |u''|, and |rho|'' <= |r''| + v^2 / (r_p - |p|).
+    """
+    r_max, u2, s1, s2, acc, v, rp = (x[:, None] for x in bounds)
+    p = p_norm[None, :]
+    if inside:
+        q = np.sqrt(np.maximum(p * p - r_max**2 * sin2_l, 1e-6))
+        g1 = sin2_l * (1.0 + cos_l * r_max / q)
+        g2 = cos_l * sin2_l * p * p / q**3
+        curv = p * u2 + g1 * s2 + g2 * s1**2
+    else:
+        curv = s2 + p * u2 + cos_l * (acc + v**2 / np.maximum(rp - p, 1.0))
+    return curv * h * h / 8.0
+
+
+def _intersect(ka, sa, ea, kb, sb, eb):
+    """Overlaps (key, start, end) of two sets of keyed intervals, each set disjoint within a key.
+
+    A sweep over all edges sorted by key and time (ends before starts at equal times) counts the open intervals;
+    an overlap runs from each edge after which two are open to the next edge.
+    """
+    n_a, n_b = len(ka), len(kb)
+    key = np.concatenate([ka, ka, kb, kb])
+    t = np.concatenate([sa, ea, sb, eb])
+    delta = np.repeat([1, -1, 1, -1], [n_a, n_a, n_b, n_b])
+    order = np.lexsort((delta, t, key))
+    key, t, delta = key[order], t[order], delta[order]
+    both = np.nonzero(np.cumsum(delta)[:-1] == 2)[0]
+    keep = both[t[both + 1] > t[both]]
+    return key[keep], t[keep], t[keep + 1]
+
+
+def _expand(keys, n, owner, s, e):
+    """Intervals (s, e) of owners 0..n-1 (``owner`` sorted), repeated under every key in ``keys`` owned by key % n."""
+    first = np.searchsorted(owner, np.arange(n + 1))
+    j = keys % n
+    counts = first[j + 1] - first[j]
+    rows = np.repeat(first[j] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
+    return np.repeat(keys, counts), s[rows], e[rows]
+
+
+def _best_times(geo, sat, j, t0, t1):
+    """Time of the least off-nadir angle in each window: a root of its rate where that falls across the window,
+    else the better of a golden-section search and the two ends."""
+    c0, d0 = geo.cos_off_nadir(sat, j, t0)
+    c1, d1 = geo.cos_off_nadir(sat, j, t1)
+    best = np.where(c0 >= c1, t0, t1)
+    simple = (d0 > 0) & (d1 < 0)
+
+    def part(rows, n):
+        return lambda k, tt: geo.cos_off_nadir(sat[rows][k], j[rows][k], tt)[n]
+
+    ii = np.nonzero(simple)[0]
+    if len(ii):
+        best[ii] = _illinois(part(ii, 1), t0[ii], t1[ii], d0[ii], d1[ii])
+    jj = np.nonzero(~simple)[0]
+    if len(jj):
+        tg = _golden_max(part(jj, 0), t0[jj], t1[jj])
+        cg = geo.cos_off_nadir(sat[jj], j[jj], tg)[0]
+        best[jj] = np.where(cg >= np.maximum(c0[jj], c1[jj]), tg, best[jj])
+    return best
+
+
+def _inside_cone_windows(geo, local, bounds, start_s: float, end_s: float, step: float):
+    """Windows of ``_TargetGeometry.cone_inside`` for satellites ``local`` (indices into ``geo.sats``), block by block.
+
+    The grid is cut into blocks of ``_BLOCK`` steps. Within a block a satellite's direction stays within the angle c
+    (from the samples) of its direction mid-block, so a target more than c + lambda_reach away from that direction,
+    with cos lambda_reach = (g(r_max) - margin) / |p| (largest over the targets), has every sample below -margin
+    there (g falls as |r| grows) and is skipped. The remaining (satellite, block, target) rows share one
+    block-relative grid in ``find_windows``; windows cut at block ends are joined again.
+    """
+    fleet, n_tgt = geo.fleet, geo.n
+    n_int = max(1, int(np.ceil((end_s - start_s) / step)))
+    h = (end_s - start_s) / n_int
+    n_blk = -(-n_int // _BLOCK)
+    rel = np.arange(_BLOCK + 1) * h
+    t_blk = start_s + np.arange(n_blk) * (_BLOCK * h)
+    grid = start_s + np.arange(n_blk * _BLOCK + 1) * h
+    p_norm = np.sqrt(geo.p2)
+    p_hat = geo.pos / p_norm[:, None]
+    b_loc = [b[local] for b in bounds]
+    margin = _cone_margins(b_loc, p_norm, geo.cos_l, geo.sin2_l, h, True)
+    g_min = geo._g(b_loc[0][:, None], geo.p2[None, :])
+    reach_max = np.max(np.arccos(np.clip((g_min - margin) / p_norm, -1.0, 1.0)), axis=1)
+    take = np.arange(n_blk)[:, None] * _BLOCK + np.arange(_BLOCK + 1)
+    per = max(1, int(_CHUNK // (n_blk * n_tgt)))
+
+    def samples():
+        for lo in range(0, len(local), per):
+            ii = np.arange(lo, min(len(local), lo + per))
+            r = grid_positions(fleet, geo.sats[local[ii]], grid)
+            rn = np.linalg.norm(r, axis=-1)
+            ub, rb = (r / rn[..., None])[:, take], rn[:, take]
+            mid = ub[:, :, _BLOCK // 2]
+            spread = np.arccos(np.clip(np.min(np.einsum("sbki,sbi->sbk", ub, mid), axis=2), -1.0, 1.0))
+            lim = np.minimum(spread + reach_max[ii][:, None] + 1e-6, np.pi)
+            si, bi, ji = np.nonzero(mid @ p_hat.T > np.cos(lim)[:, :, None])
+            f = np.einsum("rki,ri->rk", ub[si, bi], geo.pos[ji]) - geo._g(rb[si, bi], geo.p2[ji][:, None])
+            yield (local[ii][si] * n_blk + bi) * n_tgt + ji, f, margin[ii[si], ji]
+
+    def evaluate(tri, t):
+        return geo.cone_inside((tri // (n_blk * n_tgt)) * n_tgt + tri % n_tgt, t_blk[(tri // n_tgt) % n_blk] + t)
+
+    tri, s_rel, e_rel = find_windows(samples(), rel, evaluate)
+    if len(tri) == 0:
+        return tri, s_rel, e_rel
+    pair = (tri // (n_blk * n_tgt)) * n_tgt + tri % n_tgt
+    blk = (tri // n_tgt) % n_blk
+    o = np.lexsort((s_rel, blk, pair))
+    pair, blk, s_rel, e_rel = pair[o], blk[o], s_rel[o], e_rel[o]
+    join = (e_rel[:-1] == rel[-1]) & (s_rel[1:] == 0.0) & (pair[1:] == pair[:-1]) & (blk[1:] == blk[:-1] + 1)
+    first = np.concatenate([[True], ~join])
+    last = np.concatenate([~join, [True]])
+    t0 = np.maximum(t_blk[blk[first]] + s_rel[first], start_s)
+    t1 = np.minimum(t_blk[blk[last]] + e_rel[last], end_s)
+    keep = t1 > t0
+    return pair[first][keep], t0[keep], t1[keep]
+
+
+def _beyond_limb_windows(geo, local, bounds, start_s: float, end_s: float, step: float):
+    """Windows of the general cone function intersected with the target's horizon, for satellites ``local``."""
+    fleet, n_tgt = geo.fleet, geo.n
+    grid = time_grid(start_s, end_s, step)
+    h = grid[1] - grid[0]
+    p_norm = np.sqrt(geo.p2)
+    chunk = max(1, int(_CHUNK // (len(grid) * n_tgt)))
+
+    def samples(horizon):
+        for lo in range(0, len(local), chunk):
+            loc = local[lo:lo + chunk]
+            r = grid_positions(fleet, geo.sats[loc], grid).reshape(-1, 3)
+            if horizon:
+                f = r @ geo.up.T - geo.p_up
+                margin = np.broadcast_to(bounds[4][loc, None] * h * h / 8.0, (len(loc), n_tgt))
+            else:
+                rn = np.linalg.norm(r, axis=1)[:, None]
+                rp = r @ geo.pos.T
+                f = rn - rp / rn - np.sqrt(np.maximum(rn * rn - 2.0 * rp + geo.p2, 0.0)) * geo.cos_l
+                margin = _cone_margins([b[loc] for b in bounds], p_norm, geo.cos_l, geo.sin2_l, h, False)
+            f = f.reshape(len(loc), len(grid), n_tgt).transpose(0, 2, 1).reshape(-1, len(grid))
+            yield (loc[:, None] * n_tgt + np.arange(n_tgt)).ravel(), f, margin.ravel()
+
+    cone = find_windows(samples(False), grid, geo.cone_general)
+    above = find_windows(samples(True), grid, geo.horizon)
+    return _intersect(*cone, *above)
+
+
+def _sunlit_target_windows(fleet, pos, up, start_s: float, end_s: float, step: float, min_elevation_deg: float):
+    """(target, start, end) of the windows with the Sun above ``min_elevation_deg`` at each target.
+
+    The Sun's direction from a target turns at no more than Omega + 2.1e-7 rad/s in ITRS, so the margin of
+    sin(elevation) is 1.1 (Omega + 2.1e-7)^2 h^2 / 8.
+    """
+    from .constants import OMEGA_EARTH
+
+    sun = sun_ephemeris(fleet.epoch)
+    sin_min = np.sin(np.radians(min_elevation_deg))
+
+    def height(j, t):
+        s = sun.itrs(t, fleet.rotation) - pos[j]
+        return np.sum(s * up[j], axis=-1) / np.linalg.norm(s, axis=-1) - sin_min
+
+    grid = time_grid(start_s, end_s, step)
+    h = grid[1] - grid[0]
+    s = sun.itrs(grid, fleet.rotation)[None, :, :] - pos[:, None, :]
+    f = np.sum(s * up[:, None, :], axis=-1) / np.linalg.norm(s, axis=-1) - sin_min
+    margin = np.full(len(pos), 1.1 * (OMEGA_EARTH + 2.1e-7) ** 2 * h * h / 8.0)
+    return find_windows(iter([(np.arange(len(pos)), f, margin)]), grid, height)
+
+
+def target_windows(
+    fleet,
+    targets: list[Target],
+    start_s: float,
+    end_s: float,
+    *,
+    max_off_nadir_deg: float,
+    min_sun_elevation_deg: float | None = None,
+    sats=None,
+):
+    """Every window in which a target lies in a satellite's field of regard, as a pandas DataFrame.
+
+    In view: the off-nadir angle (between -r_sat and the line of sight) is at most ``max_off_nadir_deg`` and the
+    target sees the satellite above its horizon. For a satellite whose cone stays 0.5 deg inside the Earth's limb
+    (sin L r_max <= cos 0.5 deg |p|) the near-side cone function ``_TargetGeometry.cone_inside`` covers both
+    conditions (``_inside_cone_windows``); otherwise the general cone function is intersected with the horizon.
+    With ``min_sun_elevation_deg`` the windows are intersected with the Sun above that elevation at the target
+    (ellipsoid normal, no refraction). Every condition is scanned every quarter of the contact step (48 s in LEO)
+    and refined by ``find_windows``. ``best_s`` is the time of the
+    least off-nadir angle in the window; ``sats`` restricts the search to some satellites (indices or names).
+    """
+    import pandas as pd
+
+    if not 0.0 < max_off_nadir_deg < 90.0:
+        raise ValueError(f"max_off_nadir_deg must be in (0, 90) (got {max_off_nadir_deg:g})")
+    if min_sun_elevation_deg is not None and not -90.0 <= min_sun_elevation_deg <= 90.0:
+        raise ValueError(f"min_sun_elevation_deg must be in [-90, 90] (got {min_sun_elevation_deg:g})")
+    sel = _sat_indices(fleet, sats)
+    if not targets or len(sel) == 0 or end_s <= start_s:
+        return pd.DataFrame({c: [] for c in TARGET_COLUMNS})
+    n_tgt = len(targets)
+    pos = np.array([t.itrs for t in targets]).reshape(-1, 3)
+    up = np.array([t.up for t in targets]).reshape(-1, 3)
+    geo = _TargetGeometry(fleet, sel, pos, up, np.radians(max_off_nadir_deg))
+    step = sample_step(fleet, sel) / _STEP_DIV
+    bounds = tuple(b[sel] for b in _orbit_bounds(fleet))
+    inside = np.sqrt(geo.sin2_l) * bounds[0] <= np.cos(_HORIZON_CLEARANCE_RAD) * np.sqrt(geo.p2.min())
+    parts = [(np.zeros(0, int), np.zeros(0), np.zeros(0))]
+    local_in, local_out = np.nonzero(inside)[0], np.nonzero(~inside)[0]
+    if len(local_in):
+        parts.append(_inside_cone_windows(geo, local_in, bounds, start_s, end_s, step))
+    if len(local_out):
+        parts.append(_beyond_limb_windows(geo, local_out, bounds, start_s, end_s, step))
+    pair, t0, t1 = (np.concatenate([p[n] for p in parts]) for n in range(3))
+    if min_sun_elevation_deg is not None and len(pair):
+        lit = _sunlit_target_windows(fleet, pos, up, start_s, end_s, step, min_sun_elevation_deg)
+        pair, t0, t1 = _intersect(pair, t0, t1, *_expand(np.unique(pair), n_tgt, *lit))
+
+    sat, j = geo.split(pair)
+    best = _best_times(geo, sat, j, t0, t1)
+    cos_eta = geo.cos_off_nadir(sat, j, best)[0]
+    df = pd.DataFrame(
+        {
+            "satellite": np.array(fleet.names, dtype=object)[sat],
+            "target": np.array([t.name for t in targets], dtype=object)[j],
+            "start_s": t0,
+            "end_s": t1,
+            "duration_s": t1 - t0,
+            "best_s": best,
+            "min_off_nadir_deg": np.degrees(np.arccos(np.clip(cos_eta, -1.0, 1.0))),
+        }
+    )
+    return df.sort_values(["start_s", "satellite", "target"], kind="stable").reset_index(drop=True)

@@ -99,6 +99,50 @@ def _print_station_table(results) -> None:
         console.print(f"relay in view of: {seen}")
 
 
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _print_mission(metrics: dict) -> None:
+    from .results import _finite
+
+    m = _finite(metrics)
+    table = Table(title="mission", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    drops = ", ".join(f"{k} {v}" for k, v in m["drops_by_reason"].items()) or "none"
+    rows = [
+        ("products", f"{m['products']} ({m['delivered']} delivered, {m['on_board']} on board, {m['dropped']} dropped)"),
+        ("drops by reason", drops),
+        ("data delivered", f"{m['bits_delivered'] / 8e9:.2f} of {m['bits_created'] / 8e9:.2f} GB"),
+    ]
+    for kind in ("image", "message"):
+        lat = m[f"latency_{kind}"]
+        if lat["count"]:
+            rows.append((f"{kind} latency mean / p90 / max",
+                         f"{_duration(lat['mean_s'])} / {_duration(lat['p90_s'])} / {_duration(lat['max_s'])}"))
+    if m["coverage"] is not None:
+        rows.append(("targets imaged", f"{m['coverage']:.0%}"))
+        rows.append(("mean revisit", _duration(m["revisit_mean_s"])))
+    rows += [
+        ("storage high-water", f"{m['storage_high_water_fraction']:.1%}"),
+        ("lowest battery", f"{m['lowest_charge']:.0%}"),
+    ]
+    if m["relay_utilisation"] is not None:
+        rows.append(("relay utilisation", f"{m['relay_utilisation']:.2%}"))
+    if m["messages_pending_at_terminals"]:
+        rows.append(("messages still at terminals", str(m["messages_pending_at_terminals"])))
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
 @app.command()
 def run(
     scenario: str = typer.Argument(..., help="Scenario YAML file or Python scenario script."),
@@ -119,9 +163,11 @@ def run(
         progress.close()
     results.save(out_dir)
     _print_station_table(results)
+    if results.metrics:
+        _print_mission(results.metrics)
     console.print(
-        f"{len(results.contacts)} contact windows; wrote {out_dir / 'contacts.parquet'} and "
-        f"{out_dir / 'summary.json'} in {results.info['wall_time_s']:.2f} s",
+        f"{len(results.contacts)} contact windows; wrote the tables and summary.json to {out_dir} in "
+        f"{results.info['wall_time_s']:.2f} s",
         highlight=False, soft_wrap=True,
     )
 
@@ -214,18 +260,36 @@ def route(
             _print_route(net, source, target, t)
         return
     start, end = _time_s(span[0], "--span START", sc), _time_s(span[1], "--span END", sc)
+    step = _step_s(span[2])
+    if end <= start:
+        _fail("--span: END must come after START")
+    if (end - start) / step > MAX_SAMPLES:
+        _fail(f"--span STEP: {step:g} s gives more than {MAX_SAMPLES} samples over {end - start:g} s; use a larger step")
+    if store_and_forward:
+        _print_store_and_forward_series(net, sc, source, target, start, end, step)
+    else:
+        _print_series(net, source, target, start, end, step)
+
+
+MAX_SAMPLES = 100_000
+
+
+def _step_s(text: str) -> float:
+    """A positive, finite step in seconds from seconds or a duration with a unit."""
+    import math
+
     try:
-        step = float(span[2])
+        step = float(text)
     except ValueError:
         import astropy.units as u
 
         try:
-            step = float(u.Quantity(span[2]).to_value(u.s))
+            step = float(u.Quantity(text).to_value(u.s))
         except Exception:
-            _fail(f"--span STEP: {span[2]!r} is not a duration")
-    if not step > 0 or end <= start:
-        _fail("--span: END must come after START and STEP must be > 0")
-    _print_series(net, source, target, start, end, step)
+            _fail(f"--span STEP: {text!r} is not a duration")
+    if not (math.isfinite(step) and step > 0):
+        _fail(f"--span STEP: must be a finite duration > 0 (got {text!r})")
+    return step
 
 
 def _print_route(net, source: str, target: str, t: float) -> None:
@@ -265,12 +329,25 @@ def _print_series(net, source: str, target: str, start: float, end: float, step:
                   + (", ".join(f"{a:g}-{b:g} s" for a, b in gaps) or "none"), highlight=False)
 
 
-def _print_store_and_forward(net, sc, source: str, target: str, t: float) -> None:
-    from .routing import earliest_arrival
+def _contact_plan(net, sc):
+    """The link plan as a store-and-forward ``ContactPlan``, and the nodes that may not pass data on."""
+    from .routing import ContactPlan
 
     plan = net.link_plan(0.0, sc.duration_s)
-    stations = {s.name for s in sc.stations()} - {source, target}
-    arrival = earliest_arrival(plan, source, target, t, no_transit=() if net.config.stations_relay else stations)
+    plan = plan[plan["rate_bps"] > 0]
+    no_transit = () if net.config.stations_relay else {s.name for s in sc.stations()}
+    return ContactPlan(plan), no_transit, set(plan["a"]) | set(plan["b"])
+
+
+def _arrival(plan, nodes, no_transit, source, target, t):
+    if source not in nodes or target not in nodes:
+        return None
+    return plan.earliest_arrival(source, target, t, no_transit=set(no_transit) - {source, target})
+
+
+def _print_store_and_forward(net, sc, source: str, target: str, t: float) -> None:
+    plan, no_transit, nodes = _contact_plan(net, sc)
+    arrival = _arrival(plan, nodes, no_transit, source, target, t)
     if arrival is None:
         console.print(f"{target} cannot be reached from {source} after t = {t:g} s within the scenario",
                       highlight=False)
@@ -281,6 +358,23 @@ def _print_store_and_forward(net, sc, source: str, target: str, t: float) -> Non
         table.add_column(col, justify="left" if col in ("from", "to") else "right")
     for hop in arrival.hops:
         table.add_row(hop.a, hop.b, f"{hop.depart_s:.3f}", f"{hop.arrive_s:.3f}")
+    console.print(table)
+
+
+def _print_store_and_forward_series(net, sc, source: str, target: str, start: float, end: float,
+                                    step: float) -> None:
+    import numpy as np
+
+    plan, no_transit, nodes = _contact_plan(net, sc)
+    table = Table(title=f"{source} -> {target}: earliest store-and-forward arrival for data created every {step:g} s")
+    for col in ("created (s)", "arrives (s)", "latency", "hops", "path"):
+        table.add_column(col, justify="left" if col == "path" else "right")
+    for t in np.arange(start, end + 0.5 * step, step):
+        a = _arrival(plan, nodes, no_transit, source, target, float(t))
+        if a is None:
+            table.add_row(f"{t:g}", "-", "-", "-", "not within the scenario")
+        else:
+            table.add_row(f"{t:g}", f"{a.time_s:.1f}", _duration(a.latency_s), str(len(a.hops)), " > ".join(a.path))
     console.print(table)
 
 

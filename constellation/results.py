@@ -71,9 +71,16 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
+TABLES = ("contacts", "links", "products", "events", "targets", "satellites", "throughput", "outages")
+
+
 @dataclass
 class Results:
-    """Tables from one run. ``contacts`` has one row per satellite-station window; ``stations`` one per station."""
+    """Tables from one run: ``contacts`` (one row per satellite-station window), ``stations`` (one per station),
+    ``links`` (every link window), and for a mission ``products``, ``events``, ``targets`` (revisit),
+    ``satellites`` (storage, battery), ``throughput`` (per station) and ``outages``; ``metrics`` are its headline
+    figures. Each table is saved as ``NAME.parquet``.
+    """
 
     scenario_name: str
     epoch: str
@@ -81,11 +88,19 @@ class Results:
     contacts: pd.DataFrame
     stations: pd.DataFrame
     info: dict = field(default_factory=dict)
+    links: pd.DataFrame | None = None
+    products: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
+    satellites: pd.DataFrame | None = None
+    throughput: pd.DataFrame | None = None
+    outages: pd.DataFrame | None = None
+    metrics: dict = field(default_factory=dict)
 
     @property
     def summary(self) -> dict:
-        """Everything in summary.json: the run's identity, counts and the per-station table."""
-        return {
+        """Everything in summary.json: the run's identity, counts, the per-station table and mission metrics."""
+        out = {
             "scenario": self.scenario_name,
             "epoch": self.epoch,
             "duration_s": self.duration_s,
@@ -93,13 +108,19 @@ class Results:
             "contacts": int(len(self.contacts)),
             "stations": self.stations.to_dict(orient="records"),
         }
+        if self.metrics:
+            out["mission"] = self.metrics
+        return out
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write contacts.parquet and summary.json into ``out_dir`` (created if needed), each file atomically."""
+        """Write every table as Parquet and summary.json into ``out_dir`` (created if needed), each atomically."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out / CONTACTS_FILE, lambda p: self.contacts.to_parquet(p, index=False))
-        text = json.dumps(self.summary, indent=2, default=_json_default)
+        for name in TABLES:
+            table = getattr(self, name)
+            if table is not None:
+                _atomic_write(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
+        text = json.dumps(_finite(self.summary), indent=2, default=_json_default)
         _atomic_write(out / SUMMARY_FILE, lambda p: Path(p).write_text(text + "\n"))
         return out
 
@@ -113,7 +134,21 @@ class Results:
         stations = pd.DataFrame(summary.pop("stations"))
         name, epoch, duration = summary.pop("scenario"), summary.pop("epoch"), summary.pop("duration_s")
         summary.pop("contacts", None)
-        return cls(name, epoch, duration, pd.read_parquet(run / CONTACTS_FILE), stations, summary)
+        metrics = summary.pop("mission", {})
+        tables = {n: pd.read_parquet(run / f"{n}.parquet") for n in TABLES if (run / f"{n}.parquet").is_file()}
+        contacts = tables.pop("contacts")
+        return cls(name, epoch, duration, contacts, stations, summary, metrics=metrics, **tables)
+
+
+def _finite(value):
+    """The same structure with NaN and infinities as None, so summary.json is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _json_default(value):

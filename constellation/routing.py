@@ -69,7 +69,10 @@ def earliest_arrival(
     ``no_transit`` (ground stations, say) can be the source or the target but are never passed through;
     ``max_hops`` bounds the number of windows crossed.
     """
-    arcs = _Arcs(plan, size_bits)
+    return _earliest(_Arcs(plan, size_bits), source, target, t0, no_transit, max_hops)
+
+
+def _earliest(arcs, source, target, t0, no_transit, max_hops) -> Arrival | None:
     src = arcs.node_id(source, "source")
     dst = arcs.node_id(target, "target")
     t0 = _start_time(t0)
@@ -81,6 +84,22 @@ def earliest_arrival(
     path, hops = _journey(arcs, labels, first[dst])
     time_s = labels[first[dst]][0]
     return Arrival(time_s=time_s, latency_s=time_s - t0, path=path, hops=hops)
+
+
+class ContactPlan:
+    """A contact plan prepared once for many ``earliest_arrival`` queries (its index is kept per data size)."""
+
+    def __init__(self, plan: pd.DataFrame):
+        self.plan = plan
+        self._arcs: dict[float, _Arcs] = {}
+
+    def earliest_arrival(self, source: str, target: str, t0: float, *, size_bits: float = 0.0,
+                         no_transit: Iterable[str] = (), max_hops: int | None = None) -> Arrival | None:
+        """As the module function ``earliest_arrival`` on this plan."""
+        key = float(size_bits)
+        if key not in self._arcs:
+            self._arcs[key] = _Arcs(self.plan, size_bits)
+        return _earliest(self._arcs[key], source, target, t0, no_transit, max_hops)
 
 
 def earliest_arrivals(

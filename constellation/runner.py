@@ -29,6 +29,8 @@ def run(scenario, *, progress=None):
             progress("contacts", done, total)
 
     contacts = contact_windows(fleet, stations, 0.0, duration, progress=report)
+    network = scenario.network(fleet)
+    links = network.link_plan(0.0, duration, contacts=contacts)
     kinds = {m.name: m.kind for m in fleet.members}
     contacts.insert(1, "kind", contacts["satellite"].map(kinds).astype(str))
     epoch = scenario.epoch_time
@@ -49,4 +51,13 @@ def run(scenario, *, progress=None):
         "relay_visible_fraction": relay,
         "wall_time_s": round(time.perf_counter() - started, 3),
     }
-    return Results(scenario.name, epoch.utc.isot, duration, contacts, table, info)
+    mission = {}
+    if scenario.mission is not None:
+        from .sim import simulate
+
+        outcome = simulate(scenario, fleet=fleet, contacts=contacts, link_plan=links, progress=progress)
+        mission = dict(products=outcome.products, events=outcome.events, targets=outcome.targets,
+                       satellites=outcome.satellites, throughput=outcome.stations, outages=outcome.outages,
+                       metrics=outcome.metrics)
+    info["wall_time_s"] = round(time.perf_counter() - started, 3)
+    return Results(scenario.name, epoch.utc.isot, duration, contacts, table, info, links=links, **mission)

@@ -1,0 +1,91 @@
+"""Tables and headline metrics of a finished mission run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics as m
+
+
+def mission_metrics(sim, targets: list, target_windows, duration_s: float):
+    """Assemble ``MissionResults`` from a finished ``Mission``."""
+    from . import MissionResults
+
+    products = sim.ledger.products_table()
+    events = sim.ledger.events_table()
+    images = products[(products["kind"] == "image") & (products["state"] != "dropped")]
+    rows = []
+    for t in targets:
+        captured = images.loc[images["source"] == t.name, "created_s"].to_numpy()
+        access = (target_windows.loc[target_windows["target"] == t.name, "best_s"].to_numpy()
+                  if target_windows is not None and len(target_windows) else np.zeros(0))
+        r = m.revisit(captured, 0.0, duration_s)
+        g = m.revisit(access, 0.0, duration_s)
+        rows.append({
+            "target": t.name, "priority": t.priority, "captures": r["count"], "first_capture_s": r["first_s"],
+            "revisit_mean_s": r["mean_s"], "revisit_p50_s": r["p50_s"], "revisit_p90_s": r["p90_s"],
+            "revisit_max_s": r["max_s"], "max_gap_s": r["max_gap_s"], "access_windows": g["count"],
+            "access_revisit_mean_s": g["mean_s"], "access_max_gap_s": g["max_gap_s"],
+        })
+    target_table = pd.DataFrame(rows, columns=[
+        "target", "priority", "captures", "first_capture_s", "revisit_mean_s", "revisit_p50_s", "revisit_p90_s",
+        "revisit_max_s", "max_gap_s", "access_windows", "access_revisit_mean_s", "access_max_gap_s"])
+
+    sat_rows = []
+    for sat in sorted(sim.plans):
+        mine = products[products["satellite"] == sat]
+        sat_rows.append({
+            "satellite": sat, "products": len(mine),
+            "delivered": int((mine["state"] == "delivered").sum()),
+            "on_board": int(((products["holder"] == sat) & (products["state"] == "on_board")).sum()),
+            "storage_high_water_bits": sim.high_water[sat],
+            "storage_high_water_fraction": sim.high_water[sat] / sim.policy.storage_bits,
+            "lowest_charge": sim.battery[sat].lowest_fraction,
+            "final_charge": sim.battery[sat].fraction,
+            "down_s": sim.outages.down_time(sat, 0.0, duration_s),
+        })
+    satellite_table = pd.DataFrame(sat_rows)
+
+    delivered = products[products["state"] == "delivered"]
+    station_rows = []
+    for st in sorted(sim.station_bits):
+        got = delivered[delivered["station"] == st]
+        station_rows.append({
+            "station": st, "products": len(got), "bits": sim.station_bits[st],
+            "antenna_busy_s": sim.station_busy_s[st],
+            "throughput_bps": sim.station_bits[st] / duration_s,
+            "down_s": sim.outages.down_time(st, 0.0, duration_s),
+        })
+    station_table = pd.DataFrame(station_rows)
+
+    drops = products[products["state"] == "dropped"]["reason"].value_counts().sort_index()
+    created_bits = float(products["size_bits"].sum())
+    by_state = products.groupby("state")["size_bits"].sum()
+    names = [t.name for t in targets]
+    relay_util = (sim.relay_busy_s / (sim.policy.relay_channels * duration_s)) if sim.relay else float("nan")
+    metrics = {
+        "products": int(len(products)),
+        "delivered": int((products["state"] == "delivered").sum()),
+        "on_board": int((products["state"] == "on_board").sum()),
+        "dropped": int((products["state"] == "dropped").sum()),
+        "drops_by_reason": {k: int(v) for k, v in drops.items()},
+        "bits_created": created_bits,
+        "bits_delivered": float(by_state.get("delivered", 0.0)),
+        "bits_on_board": float(by_state.get("on_board", 0.0)),
+        "bits_dropped": float(by_state.get("dropped", 0.0)),
+        "latency_image": m.latency(delivered.loc[delivered["kind"] == "image", "latency_s"]),
+        "latency_message": m.latency(delivered.loc[delivered["kind"] == "message", "latency_s"]),
+        "coverage": m.coverage(set(images["source"]), names),
+        "revisit_mean_s": float(np.nanmean(target_table["revisit_mean_s"])) if len(target_table) and
+        target_table["revisit_mean_s"].notna().any() else float("nan"),
+        "storage_high_water_fraction": float(satellite_table["storage_high_water_fraction"].max())
+        if len(satellite_table) else 0.0,
+        "lowest_charge": float(satellite_table["lowest_charge"].min()) if len(satellite_table) else 1.0,
+        "relay_utilisation": relay_util,
+        "relay_bits": sim.relay_bits,
+        "messages_pending_at_terminals": int(sum(sim.pending.values())),
+        "events": int(len(events)),
+    }
+    return MissionResults(products, events, target_table, satellite_table, station_table, sim.outages.table(),
+                          metrics)

@@ -1,0 +1,59 @@
+"""A satellite's battery: a SimPy Container charged by the array in sunlight and drained by the loads."""
+
+from __future__ import annotations
+
+import simpy
+
+
+class Battery:
+    """Energy in joules; continuous flows (array, bus load) are integrated lazily at every ``settle``.
+
+    Activities (a capture, a transmission) take their energy at once with ``draw``, and are refused when they would
+    leave less than ``min_fraction`` of the capacity.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity_wh: float, initial_fraction: float, solar_w: float,
+                 bus_w: float, min_fraction: float):
+        self.env = env
+        self.capacity_j = capacity_wh * 3600.0
+        self.store = simpy.Container(env, capacity=self.capacity_j, init=initial_fraction * self.capacity_j)
+        self.solar_w, self.bus_w = solar_w, bus_w
+        self.min_j = min_fraction * self.capacity_j
+        self.sunlit = True
+        self._last = env.now
+        self.lowest_fraction = initial_fraction
+
+    @property
+    def fraction(self) -> float:
+        return self.store.level / self.capacity_j
+
+    def settle(self) -> None:
+        """Bring the charge up to now under the array and bus load since the last change."""
+        dt = self.env.now - self._last
+        self._last = self.env.now
+        if dt <= 0:
+            return
+        net = ((self.solar_w if self.sunlit else 0.0) - self.bus_w) * dt
+        if net > 0:
+            room = self.store.capacity - self.store.level
+            if room > 0:
+                self.store.put(min(net, room))
+        elif net < 0:
+            take = min(-net, self.store.level)
+            if take > 0:
+                self.store.get(take)
+        self.lowest_fraction = min(self.lowest_fraction, self.fraction)
+
+    def set_sunlit(self, sunlit: bool) -> None:
+        self.settle()
+        self.sunlit = sunlit
+
+    def draw(self, energy_j: float) -> bool:
+        """Take ``energy_j`` for an activity if that leaves the reserve intact; False (nothing taken) otherwise."""
+        self.settle()
+        if self.store.level - energy_j < self.min_j:
+            return False
+        if energy_j > 0:
+            self.store.get(energy_j)
+        self.lowest_fraction = min(self.lowest_fraction, self.fraction)
+        return True

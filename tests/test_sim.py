@@ -1,0 +1,227 @@
+"""The mission simulation: hand-worked timelines on synthetic plans, and whole bundled missions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import constellation
+from constellation.scenario import Scenario, load_scenario
+from constellation.sim import simulate
+from constellation.sim.faults import Outages
+from constellation.sim.mission import Mission, Policy, SatellitePlan, Windows
+
+
+def policy(**overrides) -> Policy:
+    base = dict(storage_bits=1e12, image_bits=1e9, capture_s=10.0, imaging_w=0.0, transmitter_w=0.0,
+                downlink_policy="fifo", antennas=1, relay_channels=1, battery_wh=100.0, initial_charge=1.0,
+                solar_w=0.0, bus_w=0.0, min_charge=0.0)
+    base.update(overrides)
+    return Policy(**base)
+
+
+def windows(rows, **extra) -> Windows:
+    """Windows from (start, end, other[, extra...]) rows."""
+    rows = sorted(rows, key=lambda r: (r[0], r[1]))
+    out = Windows(np.array([r[0] for r in rows], float), np.array([r[1] for r in rows], float),
+                  [r[2] for r in rows])
+    for k, name in enumerate(extra):
+        out.extra[name] = np.array([r[3 + k] for r in rows], float)
+    return out
+
+
+def plan(downlink=(), targets=(), eclipses=(), relay=()) -> SatellitePlan:
+    return SatellitePlan(
+        downlink=windows([(a, b, s, 90.0) for a, b, s in downlink], max_elevation_deg=None),
+        targets=windows([(a, b, n, best) for a, b, n, best in targets], best_s=None),
+        eclipses=windows([(a, b, "") for a, b in eclipses]),
+        relay=windows([(a, b, "relay", rate, delay) for a, b, rate, delay in relay], rate_bps=None, delay_s=None),
+    )
+
+
+def constant_rate(rate):
+    return lambda sat, station, t: rate
+
+
+def run(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0, relay=None, feeder=None):
+    sim = Mission(pol or policy(), plans, list(stations), relay, feeder, constant_rate(rate), outages or Outages(),
+                  end)
+    sim.start()
+    sim.run()
+    return sim, sim.ledger.products_table()
+
+
+def test_one_satellite_one_station_by_hand():
+    # Image A at t=50 (1 Gbit). The pass opens at 100: 1 Gbit at 10 Mbit/s takes 100 s -> delivered at 200.
+    # Image B at t=350 would need until 450 but the pass closes at 400, so it waits for the pass at 1000 and is
+    # delivered at 1100. Image C at t=1490 cannot fit in the 10 s left of that pass: still on board at the end.
+    sats = {"s": plan(downlink=[(100, 400, "g1"), (1000, 1500, "g1")],
+                      targets=[(0, 100, "A", 50), (300, 400, "B", 350), (1480, 1495, "C", 1490)])}
+    _, products = run(sats)
+    by = products.set_index("source")
+    assert by.loc["A", "delivered_s"] == pytest.approx(200.0, abs=1e-9)
+    assert by.loc["B", "delivered_s"] == pytest.approx(1100.0, abs=1e-9)
+    assert by.loc["C", "state"] == "on_board" and by.loc["C", "holder"] == "s"
+    assert by.loc["A", "latency_s"] == pytest.approx(150.0) and by.loc["B", "latency_s"] == pytest.approx(750.0)
+
+
+def test_an_antenna_serves_one_satellite_at_a_time():
+    # Both satellites image at t=0 and see g1 from 10 to 500 with one antenna. FIFO: s1 asked first (name order at
+    # equal times), holds the antenna 10-110, then s2 sends 110-210.
+    sats = {"s1": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "A", 0.0)]),
+            "s2": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "B", 0.0)])}
+    _, products = run(sats)
+    by = products.set_index("source")
+    assert by.loc["A", "delivered_s"] == pytest.approx(110.0)
+    assert by.loc["B", "delivered_s"] == pytest.approx(210.0)
+
+
+def test_two_antennas_serve_two_satellites_at_once():
+    sats = {"s1": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "A", 0.0)]),
+            "s2": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "B", 0.0)])}
+    _, products = run(sats, pol=policy(antennas=2))
+    assert products["delivered_s"].tolist() == pytest.approx([110.0, 110.0])
+
+
+def test_storage_full_and_low_power_drop_with_their_reasons():
+    # 1.5 images fit: the second is dropped for storage. A 100 Wh battery at 35 % with a 30 % floor holds 5 Wh
+    # (18 kJ) above the floor; a capture costs 1 kW x 10 s = 10 kJ, so the second capture is refused for power.
+    sats = {"s": plan(targets=[(0, 10, "A", 1.0), (20, 30, "B", 21.0)])}
+    _, products = run(sats, pol=policy(storage_bits=1.5e9))
+    assert products["reason"].tolist() == ["", "storage_full"]
+    _, products = run(sats, pol=policy(imaging_w=1000.0, initial_charge=0.35, min_charge=0.3))
+    assert products["reason"].tolist() == ["", "power"]
+
+
+def test_eclipse_stops_charging_by_hand():
+    # 100 W array, 40 W bus, 100 Wh battery starting at 50 %. Sunlit 0-1000 s: +60 W -> +60 kJ. Eclipse
+    # 1000-3000 s: -40 W -> -80 kJ. Lowest charge at 3000 s: 180 + 60 - 80 = 160 kJ of 360 kJ.
+    sats = {"s": plan(eclipses=[(1000, 3000)])}
+    sim, _ = run(sats, pol=policy(initial_charge=0.5, solar_w=100.0, bus_w=40.0), end=3000.0)
+    assert sim.battery["s"].lowest_fraction == pytest.approx(160e3 / 360e3)
+
+
+def test_a_station_outage_sends_data_to_another_station():
+    # g1 and g2 are both in view; g1 is down from 0 to 1000 s, so the image goes to g2.
+    sats = {"s": plan(downlink=[(100, 400, "g1"), (150, 400, "g2")], targets=[(0, 10, "A", 5.0)])}
+    outages = Outages()
+    outages.add("g1", 0.0, 1000.0)
+    _, products = run(sats, stations=("g1", "g2"), outages=outages)
+    assert products.loc[0, "station"] == "g2" and products.loc[0, "delivered_s"] == pytest.approx(250.0)
+    _, products = run(sats, stations=("g1", "g2"))
+    assert products.loc[0, "station"] == "g1" and products.loc[0, "delivered_s"] == pytest.approx(200.0)
+
+
+def test_a_satellite_outage_drops_its_captures_as_failures():
+    sats = {"s": plan(targets=[(0, 10, "A", 5.0), (100, 110, "B", 105.0)])}
+    outages = Outages()
+    outages.add("s", 50.0, 200.0)
+    _, products = run(sats, outages=outages)
+    assert products["reason"].tolist() == ["", "failure"]
+
+
+def test_relay_then_feeder_by_hand():
+    # Relay in view 0-2000 s at 1 Mbit/s with 0.12 s one-way delay; a 10 Mbit image made at t=5 goes up in 10 s
+    # (+0.12 s) and reaches the relay at 15.12; the feeder to g1 (always open, 100 Mbit/s, 0.12 s) delivers it
+    # 0.1 s + 0.12 s later, at 15.34. No station pass at all.
+    sats = {"s": plan(targets=[(0, 10, "A", 5.0)], relay=[(0, 2000, 1e6, 0.12)])}
+    feeder = windows([(0.0, 5000.0, "g1", 1e8, 0.12)], rate_bps=None, delay_s=None)
+    _, products = run(sats, pol=policy(image_bits=1e7), relay="relay", feeder=feeder)
+    assert products.loc[0, "delivered_s"] == pytest.approx(15.34)
+    assert products.loc[0, "path"] == "s > relay > g1"
+
+
+@pytest.fixture(scope="module")
+def swarm():
+    scenario = load_scenario("scenarios/soleimani_swarm.yaml")
+    return scenario, constellation.run(scenario)
+
+
+def test_every_byte_is_delivered_on_board_or_dropped(swarm):
+    scenario, results = swarm
+    p = results.products
+    assert set(p["state"]) <= {"delivered", "on_board", "dropped"}
+    m = results.metrics
+    assert m["bits_delivered"] + m["bits_on_board"] + m["bits_dropped"] == pytest.approx(m["bits_created"])
+    assert (p["state"] == "delivered").sum() + (p["state"] == "on_board").sum() + (p["state"] == "dropped").sum() \
+        == len(p)
+    delivered = p[p["state"] == "delivered"]
+    assert (delivered["delivered_s"] >= delivered["created_s"]).all()
+    assert p["product"].is_unique
+
+
+def test_message_counts_follow_the_poisson_rate(swarm):
+    # 10 terminals x 6 per hour x 24 h = 1440 expected; a Poisson count lies within 5 sigma (sqrt(1440) = 38).
+    _, results = swarm
+    made = (results.products["kind"] == "message").sum() + results.metrics["messages_pending_at_terminals"]
+    assert abs(made - 1440) < 5 * np.sqrt(1440)
+
+
+def test_same_scenario_and_seed_give_identical_tables(swarm):
+    scenario, results = swarm
+    again = constellation.run(scenario)
+    for name in ("products", "events", "targets", "satellites", "throughput"):
+        pd.testing.assert_frame_equal(getattr(results, name), getattr(again, name))
+
+
+def test_the_relay_shortens_message_latency(swarm):
+    _, with_relay = swarm
+    without = constellation.run("scenarios/soleimani_swarm_no_relay.yaml")
+    lat_with = with_relay.metrics["latency_message"]["mean_s"]
+    lat_without = without.metrics["latency_message"]["mean_s"]
+    assert lat_with < lat_without
+    assert without.metrics["relay_bits"] == 0.0 and with_relay.metrics["relay_bits"] > 0
+
+
+def test_a_failed_station_mid_run_moves_deliveries_elsewhere(swarm):
+    scenario, results = swarm
+    data = scenario.model_dump(mode="json")
+    data["mission"]["faults"] = [{"node": "qeshm", "start": 0.0, "end": 86400.0}]
+    failed = constellation.run(Scenario.model_validate(data))
+    assert (failed.products["station"] == "qeshm").sum() == 0
+    assert (results.products["station"] == "qeshm").sum() > 0
+    assert failed.throughput.set_index("station").loc["qeshm", "down_s"] == pytest.approx(86400.0)
+
+
+def test_simulate_needs_a_mission():
+    scenario = load_scenario("scenarios/kuiper_shell.yaml")
+    with pytest.raises(ValueError, match="no mission"):
+        simulate(scenario)
+
+
+ISL_SHELL = """
+name: isl_demo
+epoch: 2026-03-20T00:00:00Z
+duration: 6 h
+satellites:
+  - {name: w, orbit: walker, total: 96, planes: 8, phasing: 1, altitude: 550 km, inclination: 53 deg}
+links:
+  downlink: {rate: 200 Mbit/s}
+  isl: {policy: POLICY, model: {rate: 1 Gbit/s}}
+ground_stations:
+  - {name: tehran, latitude: 35.69 deg, longitude: 51.39 deg}
+mission:
+  imaging:
+    image_size: 100 MB
+    min_sun_elevation: null
+    targets:
+      - {name: sydney, latitude: -33.87 deg, longitude: 151.21 deg}
+      - {name: lima, latitude: -12.05 deg, longitude: -77.04 deg}
+"""
+
+
+def test_inter_satellite_links_carry_images_to_the_station():
+    # With +grid links an image taken over Sydney or Lima (never in view of Tehran) crosses the shell and is down in
+    # seconds: each 800 Mbit hop takes 0.8 s at 1 Gbit/s and a downlink 4 s at 200 Mbit/s. Without links it waits
+    # on board for the satellite's own pass over Tehran (tens of minutes to hours).
+    with_isl = constellation.run(Scenario.from_yaml_text(ISL_SHELL.replace("POLICY", "+grid")))
+    without = constellation.run(Scenario.from_yaml_text(ISL_SHELL.replace("POLICY", "none")))
+    hopped = with_isl.products[with_isl.products["path"].str.count(">") > 1]
+    assert len(hopped) > 0
+    for path in hopped["path"]:
+        nodes = path.split(" > ")
+        assert nodes[-1] == "tehran" and all(n.startswith("w-") for n in nodes[:-1])
+    delivered = with_isl.products[with_isl.products["state"] == "delivered"]
+    assert delivered["latency_s"].max() < 60.0
+    assert with_isl.metrics["latency_image"]["mean_s"] < without.metrics["latency_image"]["mean_s"] / 10
