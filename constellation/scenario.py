@@ -719,14 +719,17 @@ class DownlinkSpec(_Model):
 
 
 class ScheduledFault(_Model):
-    """A node (satellite, relay or station) out of service from ``start`` to ``end``."""
+    """A node (satellite, relay or station) or a link between two nodes out of service from ``start`` to ``end``."""
 
-    node: Name
+    node: Name | None = None
+    link: list[Name] | None = Field(None, min_length=2, max_length=2)
     start: Seconds = Field(ge=0)
     end: Seconds = Field(gt=0)
 
     @model_validator(mode="after")
     def _ordered(self):
+        if (self.node is None) == (self.link is None):
+            raise ValueError("give exactly one of node (a satellite, relay or station) or link ([a, b])")
         if self.end <= self.start:
             raise ValueError(f"end ({self.end:g} s) must come after start ({self.start:g} s)")
         return self
@@ -837,7 +840,10 @@ class Scenario(_Model):
             for k, name in enumerate((payload.satellites or []) if payload is not None else []):
                 unknown(name, ("mission", part, "satellites", k), True)
         for k, fault in enumerate(mission.faults):
-            unknown(fault.node, ("mission", "faults", k, "node"), False)
+            if fault.node is not None:
+                unknown(fault.node, ("mission", "faults", k, "node"), False)
+            for j, name in enumerate(fault.link or []):
+                unknown(name, ("mission", "faults", k, "link", j), False)
             if fault.start >= self.duration:
                 errors.append((("mission", "faults", k, "start"), f"starts at {fault.start:g} s, after the run ends "
                                f"({self.duration:g} s)", fault.start, {}))

@@ -103,6 +103,42 @@ BAD = {
         "ground_stations:\n  - {name: g, latitude: 10, longitude: 20, min_elevation: 90 deg}\n",
         "min_elevation",
     ),
+    "target_latitude.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "mission:\n  imaging:\n    targets: [{name: t, latitude: 95 deg, longitude: 20 deg}]\n",
+        "mission.imaging.targets[0].latitude",
+    ),
+    "target_longitude.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "mission:\n  imaging:\n    targets: [{name: t, latitude: 10 deg, longitude: 400 deg}]\n",
+        "mission.imaging.targets[0].longitude",
+    ),
+    "negative_size.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "mission:\n  imaging:\n    image_size: -5 MB\n",
+        "mission.imaging.image_size",
+    ),
+    "negative_rate.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "links:\n  downlink: {rate: -10 Mbit/s}\n",
+        "links.downlink.rate",
+    ),
+    "policy.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "mission:\n  downlink: {policy: loudest}\n",
+        "mission.downlink.policy",
+    ),
+    "fault_node.yaml": (
+        "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 1 d\nsatellites:\n"
+        "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n"
+        "mission:\n  faults: [{node: b, start: 1 h, end: 2 h}]\n",
+        "mission.faults[0].node",
+    ),
     "duration.yaml": (
         "name: x\nepoch: 2026-03-20T00:00:00Z\nduration: 0 s\nsatellites:\n"
         "  - {name: a, orbit: circular, altitude: 500 km, inclination: 53 deg}\n",

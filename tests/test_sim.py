@@ -9,7 +9,7 @@ import pytest
 import constellation
 from constellation.scenario import Scenario, load_scenario
 from constellation.sim import simulate
-from constellation.sim.faults import Outages
+from constellation.sim.faults import Outages, link_key
 from constellation.sim.mission import Mission, Policy, SatellitePlan, Windows
 
 
@@ -111,6 +111,16 @@ def test_a_station_outage_sends_data_to_another_station():
     assert products.loc[0, "station"] == "g2" and products.loc[0, "delivered_s"] == pytest.approx(250.0)
     _, products = run(sats, stations=("g1", "g2"))
     assert products.loc[0, "station"] == "g1" and products.loc[0, "delivered_s"] == pytest.approx(200.0)
+
+
+def test_a_link_outage_keeps_both_ends_working():
+    # The s-g1 link is down 0-1000 s but g1 and s are not: s uses g2 (opens at 150, delivered at 250).
+    sats = {"s": plan(downlink=[(100, 400, "g1"), (150, 400, "g2")], targets=[(0, 10, "A", 5.0)])}
+    outages = Outages()
+    outages.add(link_key("g1", "s"), 0.0, 1000.0)
+    _, products = run(sats, stations=("g1", "g2"), outages=outages)
+    assert products.loc[0, "station"] == "g2" and products.loc[0, "delivered_s"] == pytest.approx(250.0)
+    assert not outages.down("g1", 500.0) and outages.link_down("s", "g1", 500.0)
 
 
 def test_a_satellite_outage_drops_its_captures_as_failures():

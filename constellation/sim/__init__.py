@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .faults import Outages
+from .faults import Outages, link_key
 from .mission import Mission, Policy, SatellitePlan, Windows
 
 
@@ -187,7 +187,7 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
 
     outages = Outages()
     for f in mission.faults:
-        outages.add(f.node, f.start, min(f.end, duration))
+        outages.add(f.node if f.node is not None else link_key(*f.link), f.start, min(f.end, duration))
     fault_rng = np.random.default_rng([mission.seed, 1])
     for spec in mission.random_faults:
         for node in spec.nodes:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def link_key(a: str, b: str) -> str:
+    """The name outages use for the link between two nodes (either order)."""
+    return " <-> ".join(sorted((a, b)))
+
+
 class Outages:
-    """Intervals of outage per node, from scheduled faults and seeded random failures."""
+    """Intervals of outage per node or link (``link_key``), from scheduled faults and seeded random failures."""
 
     def __init__(self):
         self._intervals: dict[str, list[tuple[float, float]]] = {}
@@ -37,6 +42,16 @@ class Outages:
 
     def down(self, node: str, t: float) -> bool:
         return any(a <= t < b for a, b in self._intervals.get(node, ()))
+
+    def link_down(self, a: str, b: str, t: float) -> bool:
+        """Whether the link between ``a`` and ``b`` or either end is out of service at ``t``."""
+        return self.down(a, t) or self.down(b, t) or self.down(link_key(a, b), t)
+
+    def link_up_again(self, a: str, b: str, t: float) -> float:
+        """The first time at or after ``t`` when the link and both its ends are in service."""
+        while self.link_down(a, b, t):
+            t = max(self.up_again(a, t), self.up_again(b, t), self.up_again(link_key(a, b), t))
+        return t
 
     def up_again(self, node: str, t: float) -> float:
         """The first time at or after ``t`` when ``node`` is in service."""

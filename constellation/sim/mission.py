@@ -138,8 +138,7 @@ class Mission:
         for a, b, depart, arrive in hops:
             if depart > self.env.now:
                 yield self.env.timeout(depart - self.env.now)
-            if p.state != ON_BOARD or p.holder != a or self.outages.down(a, self.env.now) \
-                    or self.outages.down(b, self.env.now):
+            if p.state != ON_BOARD or p.holder != a or self.outages.link_down(a, b, self.env.now):
                 return
             p.state = IN_TRANSIT
             yield self.env.timeout(max(0.0, arrive - self.env.now))
@@ -204,8 +203,8 @@ class Mission:
             for k in np.nonzero(passes.end > t0)[0]:
                 at = max(float(t0), float(passes.start[k]))
                 name = passes.other[k]
-                while at < passes.end[k] and self.outages.down(name, at):
-                    at = self.outages.up_again(name, at)
+                while at < passes.end[k] and self.outages.link_down(name, terminal, at):
+                    at = self.outages.link_up_again(name, terminal, at)
                 if at < passes.end[k] and at < best:
                     best, sat = at, name
                 if passes.start[k] > best:
@@ -243,8 +242,8 @@ class Mission:
             if end <= now:
                 continue
             station = windows.other[k]
-            if self.outages.down(station, now):
-                wake = min(wake, self.outages.up_again(station, now))
+            if self.outages.link_down(sat, station, now):
+                wake = min(wake, self.outages.link_up_again(sat, station, now))
             else:
                 usable.append(k)
         if self.outages.down(sat, now):
@@ -295,7 +294,7 @@ class Mission:
                     continue
                 began = self.env.now
                 while self.env.now < end:
-                    if self.outages.down(station, self.env.now) or self.outages.down(sat, self.env.now):
+                    if self.outages.link_down(sat, station, self.env.now):
                         break
                     rate = self.downlink_rate(sat, station, self.env.now)
                     left = end - self.env.now
@@ -340,8 +339,8 @@ class Mission:
                 now = self.env.now
                 if now >= end:
                     break
-                if self.outages.down(self.relay, now) or self.outages.down(sat, now):
-                    resume = max(self.outages.up_again(self.relay, now), self.outages.up_again(sat, now))
+                if self.outages.link_down(sat, self.relay, now):
+                    resume = self.outages.link_up_again(sat, self.relay, now)
                     yield self.env.timeout(min(resume, end) - now)
                     continue
                 starved = False
@@ -353,8 +352,7 @@ class Mission:
                     while self.env.now < end:
                         left = end - self.env.now
                         p = self._next_product(sat, lambda q: q.size_bits / rate <= left)
-                        if p is None or self.outages.down(self.relay, self.env.now) \
-                                or self.outages.down(sat, self.env.now):
+                        if p is None or self.outages.link_down(sat, self.relay, self.env.now):
                             break
                         tx = p.size_bits / rate
                         if not battery.draw(pol.transmitter_w * tx):
@@ -389,9 +387,8 @@ class Mission:
             if not self.relay_store:
                 yield self.relay_arrival | self.env.timeout(end - self.env.now)
                 continue
-            if self.outages.down(self.relay, self.env.now) or self.outages.down(station, self.env.now):
-                later = max(self.outages.up_again(self.relay, self.env.now),
-                            self.outages.up_again(station, self.env.now))
+            if self.outages.link_down(self.relay, station, self.env.now):
+                later = self.outages.link_up_again(self.relay, station, self.env.now)
                 yield self.env.timeout(max(1e-3, min(later, end) - self.env.now))
                 continue
             p = self.relay_store[0]
