@@ -9,8 +9,22 @@ import numpy as np
 from .frames import geodetic_to_itrs, geodetic_up
 
 
+class _OnEllipsoid:
+    """Position and local vertical of a named point given by ``lat_deg``, ``lon_deg`` and ``height_km``."""
+
+    @property
+    def itrs(self) -> np.ndarray:
+        """ITRS position, km."""
+        return geodetic_to_itrs(self.lat_deg, self.lon_deg, self.height_km)
+
+    @property
+    def up(self) -> np.ndarray:
+        """Unit vector along the local vertical (ellipsoid normal)."""
+        return geodetic_up(self.lat_deg, self.lon_deg)
+
+
 @dataclass(frozen=True)
-class Station:
+class Station(_OnEllipsoid):
     """A ground station on the WGS84 ellipsoid; angles in deg, height in km."""
 
     name: str
@@ -29,18 +43,9 @@ class Station:
                 f"{self.name}: minimum elevation must be in [0, 90) deg (got {self.min_elevation_deg:g})"
             )
 
-    @property
-    def itrs(self) -> np.ndarray:
-        """ITRS position, km."""
-        return geodetic_to_itrs(self.lat_deg, self.lon_deg, self.height_km)
 
-    @property
-    def up(self) -> np.ndarray:
-        """Unit vector along the local vertical (ellipsoid normal)."""
-        return geodetic_up(self.lat_deg, self.lon_deg)
-
-
-def _station_arrays(stations: list[Station]):
+def station_arrays(stations: list[Station]):
+    """Positions (N, 3) km, local verticals (N, 3) and sines of the elevation masks (N,) of ground points."""
     pos = np.array([s.itrs for s in stations]).reshape(-1, 3)
     up = np.array([s.up for s in stations]).reshape(-1, 3)
     sin_mask = np.sin(np.radians([s.min_elevation_deg for s in stations]))
@@ -52,7 +57,7 @@ class _Geometry:
 
     def __init__(self, fleet, stations: list[Station]):
         self.fleet = fleet
-        self.pos, self.up, self.sin_mask = _station_arrays(stations)
+        self.pos, self.up, self.sin_mask = station_arrays(stations)
 
     def relative(self, sat, sta, t):
         r, v = self.fleet.states(t, sat, frame="itrs")
@@ -267,13 +272,13 @@ def time_grid(start_s: float, end_s: float, step_s: float) -> np.ndarray:
     return np.linspace(start_s, end_s, int(np.ceil((end_s - start_s) / step_s)) + 1)
 
 
-def grid_positions(fleet, sats, grid) -> np.ndarray:
-    """ITRS positions (len(sats), T, 3) of some of the fleet's satellites on a time grid."""
-    if len(sats) == len(fleet):
-        return fleet.states(grid, frame="itrs")[0]
+def grid_positions(fleet, sats, grid, frame: str = "itrs") -> np.ndarray:
+    """Positions (len(sats), T, 3), km, of some of the fleet's satellites on a time grid, in ``frame``."""
+    if np.array_equal(sats, np.arange(len(fleet))):
+        return fleet.states(grid, frame=frame)[0]
     idx = np.repeat(sats, len(grid))
     t = np.tile(grid, len(sats))
-    return fleet.states(t, idx, frame="itrs")[0].reshape(len(sats), len(grid), 3)
+    return fleet.states(t, idx, frame=frame)[0].reshape(len(sats), len(grid), 3)
 
 
 def _resolve(events, evaluate):
@@ -365,14 +370,6 @@ def _sat_indices(fleet, sats) -> np.ndarray:
     return np.unique(np.array([fleet.index(s) if isinstance(s, str) else int(s) for s in sats], dtype=int))
 
 
-def _grid_gcrs(fleet, sats, grid) -> np.ndarray:
-    """GCRS positions (len(sats), T, 3) of some of the fleet's satellites on a time grid."""
-    if len(sats) == len(fleet) and np.array_equal(sats, np.arange(len(fleet))):
-        return fleet.states(grid)[0]
-    idx = np.repeat(sats, len(grid))
-    return fleet.states(np.tile(grid, len(sats)), idx)[0].reshape(len(sats), len(grid), 3)
-
-
 def _eclipse_margin(fleet, h: float) -> np.ndarray:
     """Curvature margin (km) of the shadow function for each satellite on a grid of step ``h``.
 
@@ -407,7 +404,7 @@ def eclipse_windows(fleet, start_s: float, end_s: float):
     def samples():
         for lo in range(0, len(fleet), chunk):
             sats = np.arange(lo, min(len(fleet), lo + chunk))
-            yield sats, shadow_function(_grid_gcrs(fleet, sats, grid), s_grid), margin[sats]
+            yield sats, shadow_function(grid_positions(fleet, sats, grid, "gcrs"), s_grid), margin[sats]
 
     def evaluate(p, t):
         return shadow_function(fleet.states(t, p)[0], sun.gcrs(t))
@@ -437,7 +434,7 @@ def sunlit(fleet, idx, t) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(_OnEllipsoid):
     """A point to image on the WGS84 ellipsoid; angles in deg, height in km."""
 
     name: str
@@ -455,16 +452,6 @@ class Target:
             raise ValueError(f"target {self.name!r}: priority must be an integer (got {self.priority!r})")
         if not -1.0 < self.height_km < 10.0:
             raise ValueError(f"target {self.name!r}: height_km must be in (-1, 10) km (got {self.height_km:g})")
-
-    @property
-    def itrs(self) -> np.ndarray:
-        """ITRS position, km."""
-        return geodetic_to_itrs(self.lat_deg, self.lon_deg, self.height_km)
-
-    @property
-    def up(self) -> np.ndarray:
-        """Unit vector along the local vertical (ellipsoid normal)."""
-        return geodetic_up(self.lat_deg, self.lon_deg)
 
 
 def region_targets(

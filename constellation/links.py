@@ -254,6 +254,23 @@ class LinkBudget:
     max_rate_bps: float | None = None
     modcods: tuple[Modcod, ...] | None = None
 
+    def _one_of(self, where: str, put, whole: str, parts: tuple[str, str], positive: tuple[str, ...]) -> None:
+        """Check that the figure ``whole`` or both ``parts`` (never both forms) are given, and store them checked."""
+        given = [k for k in parts if getattr(self, k) is not None]
+        if getattr(self, whole) is not None:
+            if given:
+                raise ValueError(f"{where}: give {whole} or {' and '.join(parts)}, not both "
+                                 f"(got {whole} and {' and '.join(given)})")
+            put(whole, _number(where, whole, getattr(self, whole)))
+            return
+        if not given:
+            raise ValueError(f"{where}: {whole} is required (or {' and '.join(parts)})")
+        if len(given) == 1:
+            missing = next(k for k in parts if k not in given)
+            raise ValueError(f"{where}: {missing} is required with {given[0]}")
+        for k in parts:
+            put(k, (_positive if k in positive else _number)(where, k, getattr(self, k)))
+
     def __post_init__(self):
         where = "link budget"
 
@@ -263,40 +280,9 @@ class LinkBudget:
         put("frequency_hz", _positive(where, "frequency_hz", self.frequency_hz))
         put("bandwidth_hz", _positive(where, "bandwidth_hz", self.bandwidth_hz))
 
-        power_parts = {"tx_power_w": self.tx_power_w, "tx_gain_dbi": self.tx_gain_dbi}
-        if self.eirp_dbw is not None:
-            given = [k for k, v in power_parts.items() if v is not None]
-            if given:
-                raise ValueError(f"{where}: give eirp_dbw or tx_power_w and tx_gain_dbi, not both "
-                                 f"(got eirp_dbw and {' and '.join(given)})")
-            put("eirp_dbw", _number(where, "eirp_dbw", self.eirp_dbw))
-        else:
-            missing = [k for k, v in power_parts.items() if v is None]
-            if len(missing) == 2:
-                raise ValueError(f"{where}: eirp_dbw is required (or tx_power_w and tx_gain_dbi)")
-            if missing:
-                raise ValueError(f"{where}: {missing[0]} is required with "
-                                 f"{'tx_gain_dbi' if missing[0] == 'tx_power_w' else 'tx_power_w'}")
-            put("tx_power_w", _positive(where, "tx_power_w", self.tx_power_w))
-            put("tx_gain_dbi", _number(where, "tx_gain_dbi", self.tx_gain_dbi))
-
-        rx_parts = {"rx_gain_dbi": self.rx_gain_dbi, "system_noise_temperature_k": self.system_noise_temperature_k}
-        if self.g_over_t_dbk is not None:
-            given = [k for k, v in rx_parts.items() if v is not None]
-            if given:
-                raise ValueError(f"{where}: give g_over_t_dbk or rx_gain_dbi and system_noise_temperature_k, "
-                                 f"not both (got g_over_t_dbk and {' and '.join(given)})")
-            put("g_over_t_dbk", _number(where, "g_over_t_dbk", self.g_over_t_dbk))
-        else:
-            missing = [k for k, v in rx_parts.items() if v is None]
-            if len(missing) == 2:
-                raise ValueError(f"{where}: g_over_t_dbk is required (or rx_gain_dbi and system_noise_temperature_k)")
-            if missing:
-                other = "system_noise_temperature_k" if missing[0] == "rx_gain_dbi" else "rx_gain_dbi"
-                raise ValueError(f"{where}: {missing[0]} is required with {other}")
-            put("rx_gain_dbi", _number(where, "rx_gain_dbi", self.rx_gain_dbi))
-            put("system_noise_temperature_k",
-                _positive(where, "system_noise_temperature_k", self.system_noise_temperature_k))
+        self._one_of(where, put, "eirp_dbw", ("tx_power_w", "tx_gain_dbi"), positive=("tx_power_w",))
+        self._one_of(where, put, "g_over_t_dbk", ("rx_gain_dbi", "system_noise_temperature_k"),
+                     positive=("system_noise_temperature_k",))
 
         for name in ("losses_db", "margin_db"):
             x = _number(where, name, getattr(self, name))

@@ -210,7 +210,7 @@ class Network:
     """
 
     def __init__(self, fleet, stations, config: LinkConfig):
-        from .access import _station_arrays
+        from .access import station_arrays
 
         self.fleet = fleet
         self.stations = list(stations)
@@ -226,7 +226,7 @@ class Network:
         member_kind = np.array(self.kinds[: self.n_fleet], dtype=object)
         self._sats = np.nonzero(member_kind == "satellite")[0]
         self._relays = np.nonzero(member_kind == "relay")[0]
-        self._sta_pos, self._sta_up, self._sin_mask = _station_arrays(self.stations)
+        self._sta_pos, self._sta_up, self._sin_mask = station_arrays(self.stations)
         self._c_up = _dot(self._sta_pos, self._sta_up)
         self._s2 = _dot(self._sta_pos, self._sta_pos)
         self._feeder = np.ones(len(self.stations), dtype=bool)
