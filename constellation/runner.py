@@ -1,4 +1,4 @@
-"""One run: scenario -> fleet -> contact plan -> Results."""
+"""One run: scenario -> fleet -> contacts and link plan -> mission simulation -> Results."""
 
 from __future__ import annotations
 
@@ -49,7 +49,6 @@ def run(scenario, *, progress=None):
         "relays": sum(m.kind == "relay" for m in fleet.members),
         "ground_stations": len(stations),
         "relay_visible_fraction": relay,
-        "wall_time_s": round(time.perf_counter() - started, 3),
     }
     mission = {}
     if scenario.mission is not None:
