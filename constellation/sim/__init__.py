@@ -48,12 +48,17 @@ class DownlinkRate:
     """Rate (bit/s) of a satellite-station link at a moment, from the range then and the link model."""
 
     def __init__(self, fleet, stations, model):
+        from ..links import FixedRate
+
         self.fleet = fleet
         self.model = model
+        self.fixed = float(model.rate_bps(np.array([1.0]))[0]) if isinstance(model, FixedRate) else None
         self.sat_index = {n: i for i, n in enumerate(fleet.names)}
         self.station_pos = {s.name: s.itrs for s in stations}
 
     def __call__(self, sat: str, station: str, t: float) -> float:
+        if self.fixed is not None:
+            return self.fixed
         r = self.fleet.states(np.array([t]), np.array([self.sat_index[sat]]), frame="itrs")[0][0]
         rng = float(np.linalg.norm(r - self.station_pos[station]))
         return float(self.model.rate_bps(np.array([rng]))[0])
@@ -159,17 +164,22 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
         feeder = Windows.from_frame(feed, other="station", rate_bps="rate_bps", delay_s="delay_s")
         step("relay")
 
+    groups = {}
+    for key, df in (("contacts", sat_contacts), ("targets", tw), ("eclipses", eclipses), ("relay", relay_rows)):
+        groups[key] = {} if df is None else dict(tuple(df.groupby("satellite", sort=False)))
+
     plans = {}
     for sat in sats:
-        def rows(df, col="satellite"):
-            return None if df is None else df[df[col] == sat]
+        def rows(df, key):
+            return None if df is None else groups[key].get(sat, df.iloc[:0])
 
         plans[sat] = SatellitePlan(
-            downlink=Windows.from_frame(rows(sat_contacts), "rise_s", "set_s", "station",
+            downlink=Windows.from_frame(rows(sat_contacts, "contacts"), "rise_s", "set_s", "station",
                                         max_elevation_deg="max_elevation_deg"),
-            targets=Windows.from_frame(rows(tw), other="target", best_s="best_s"),
-            eclipses=Windows.from_frame(rows(eclipses)),
-            relay=Windows.from_frame(rows(relay_rows), other="satellite", rate_bps="rate_bps", delay_s="delay_s"),
+            targets=Windows.from_frame(rows(tw, "targets"), other="target", best_s="best_s"),
+            eclipses=Windows.from_frame(rows(eclipses, "eclipses")),
+            relay=Windows.from_frame(rows(relay_rows, "relay"), other="satellite", rate_bps="rate_bps",
+                                     delay_s="delay_s"),
         )
 
     terminals = {}

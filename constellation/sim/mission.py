@@ -265,7 +265,8 @@ class Mission:
             usable, wake = self._open_windows(sat, windows, first)
             now = self.env.now
             fits = [k for k in usable
-                    if self._anything_fits(sat, self.downlink_rate(sat, windows.other[k], now), windows.end[k] - now)]
+                    if self._anything_fits(sat, self.downlink_rate(sat, windows.other[k], now), windows.end[k] - now)
+                    ] if self._has_data(sat) else []
             if not fits:
                 until = min([wake] + [windows.end[k] for k in usable])
                 if not np.isfinite(until):
