@@ -12,7 +12,15 @@ def __getattr__(name):
         from . import scenario
 
         return getattr(scenario, name)
+    if name == "sweep":
+        from .sweep import sweep
+
+        return sweep
+    if name == "simulate":
+        from .sim import simulate
+
+        return simulate
     raise AttributeError(f"module 'constellation' has no attribute {name!r}")
 
 
-__all__ = ["Results", "Scenario", "load_scenario", "run"]
+__all__ = ["Results", "Scenario", "load_scenario", "run", "simulate", "sweep"]

@@ -16,7 +16,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Simulate satellite constellations: orbits, ground stations, contacts.",
+    help="Simulate satellite constellations: orbits, contacts, links and routes, missions, sweeps.",
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -149,7 +149,7 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: a new folder named "
                                        "after the scenario)."),
 ) -> None:
-    """Propagate the scenario, compute every contact window, write contacts.parquet and summary.json."""
+    """Run a scenario: contacts, link plan and, when it has one, the mission; tables as Parquet and summary.json."""
     from .runner import run as run_scenario
 
     sc = _load(scenario)
@@ -384,6 +384,11 @@ def schema() -> None:
     from .scenario import scenario_json_schema
 
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+
+
+from .cli_sweep import sweep_command  # noqa: E402
+
+app.command("sweep")(sweep_command)
 
 
 def main() -> None:

@@ -62,11 +62,17 @@ class _Unit:
         }
 
 
+def _a(noun: Any) -> str:
+    """The noun with its indefinite article."""
+    text = str(noun)
+    return f"{'an' if text[:1].lower() in 'aeiou' else 'a'} {text}"
+
+
 def _to_unit(value: Any, marker: _Unit) -> float:
     unit, kind, example = marker.unit, marker.kind, marker.example
     hint = f"give a number in {unit} or a value with a unit such as '{example}'"
     if isinstance(value, bool):
-        raise ValueError(f"expected a {kind}: {hint} (got {value!r})")
+        raise ValueError(f"expected {_a(kind)}: {hint} (got {value!r})")
     if isinstance(value, numbers.Real):
         x = float(value)
     elif isinstance(value, str) or hasattr(value, "unit"):
@@ -75,7 +81,7 @@ def _to_unit(value: Any, marker: _Unit) -> float:
         try:
             q = u.Quantity(value)
         except Exception:
-            raise ValueError(f"cannot read {value!r} as a {kind}: {hint}") from None
+            raise ValueError(f"cannot read {value!r} as {_a(kind)}: {hint}") from None
         if not q.isscalar:
             raise ValueError(f"expected one {kind}, not an array: {hint}")
         if q.unit == u.dimensionless_unscaled:
@@ -84,9 +90,9 @@ def _to_unit(value: Any, marker: _Unit) -> float:
             x = float(q.to_value(unit))
         else:
             shown = value if isinstance(value, str) else f"{q}"
-            raise ValueError(f"'{shown}' is a {q.unit.physical_type}, not a {kind}: {hint}")
+            raise ValueError(f"'{shown}' is {_a(q.unit.physical_type)}, not {_a(kind)}: {hint}")
     else:
-        raise ValueError(f"expected a {kind}: {hint} (got {type(value).__name__})")
+        raise ValueError(f"expected {_a(kind)}: {hint} (got {type(value).__name__})")
     if not math.isfinite(x):
         raise ValueError(f"expected a finite {kind} (got {value!r})")
     return x
