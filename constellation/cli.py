@@ -390,6 +390,11 @@ from .cli_sweep import sweep_command  # noqa: E402
 
 app.command("sweep")(sweep_command)
 
+from .cli_viz import plot_command, report_command  # noqa: E402
+
+app.command("plot")(plot_command)
+app.command("report")(report_command)
+
 
 def main() -> None:
     app()

@@ -410,7 +410,7 @@ def test_cli_bad_input_exits_2_with_a_message(tiny_file, tmp_path, taken, case):
 
 
 def test_cli_ctrl_c_keeps_what_finished_and_the_same_command_resumes(tiny_file, tmp_path):
-    args = [tiny_file, "--param", "soleimani.planes=1,2,5", "--param", "relay.enabled=true,false", "--seeds", "2",
+    args = [tiny_file, "--param", "soleimani.planes=1,2,5", "--param", "relay.enabled=true,false", "--seeds", "6",
             "--workers", "2", "--metric", "delivered", "--out", tmp_path]
     cmd = ([sys.executable, "-m", "constellation.cli", "sweep"] if _sweep_registered()
            else [sys.executable, "-c", TINY_APP])
@@ -422,8 +422,8 @@ def test_cli_ctrl_c_keeps_what_finished_and_the_same_command_resumes(tiny_file, 
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     kept = records(tmp_path)
-    assert 1 <= len(kept) < 12
+    assert 1 <= len(kept) < 36
     again = sweep_cli(*args, "--executor", "inprocess")
     assert again.returncode == 0, again.stderr
     assert {k: v for k, v in records(tmp_path).items() if k in kept} == kept
-    assert len(pd.read_parquet(tmp_path / "results.parquet")) == 12
+    assert len(pd.read_parquet(tmp_path / "results.parquet")) == 36
