@@ -395,6 +395,10 @@ from .cli_viz import plot_command, report_command  # noqa: E402
 app.command("plot")(plot_command)
 app.command("report")(report_command)
 
+from .cli_view import view_command  # noqa: E402
+
+app.command("view")(view_command)
+
 
 def main() -> None:
     app()
