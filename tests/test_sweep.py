@@ -414,8 +414,11 @@ def test_cli_ctrl_c_keeps_what_finished_and_the_same_command_resumes(tiny_file, 
             "--workers", "2", "--metric", "delivered", "--out", tmp_path]
     cmd = ([sys.executable, "-m", "constellation.cli", "sweep"] if _sweep_registered()
            else [sys.executable, "-c", TINY_APP])
+    # A shell starts background jobs with SIGINT ignored, and Python then never turns it into KeyboardInterrupt:
+    # give the sweep the default disposition a terminal's Ctrl-C meets.
     proc = subprocess.Popen([*cmd, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_records(proc, tmp_path, 1)
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)
