@@ -99,17 +99,8 @@ def _print_station_table(results) -> None:
         console.print(f"relay in view of: {seen}")
 
 
-def _duration(seconds) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def _print_mission(metrics: dict) -> None:
+    from .metrics import format_duration as _duration
     from .results import _finite
 
     m = _finite(metrics)
@@ -364,6 +355,8 @@ def _print_store_and_forward(net, sc, source: str, target: str, t: float) -> Non
 def _print_store_and_forward_series(net, sc, source: str, target: str, start: float, end: float,
                                     step: float) -> None:
     import numpy as np
+
+    from .metrics import format_duration as _duration
 
     plan, no_transit, nodes = _contact_plan(net, sc)
     table = Table(title=f"{source} -> {target}: earliest store-and-forward arrival for data created every {step:g} s")

@@ -39,3 +39,14 @@ def latency(values) -> dict:
 def coverage(captured: set, targets: list) -> float:
     """Fraction of ``targets`` (names) captured at least once."""
     return len(captured & set(targets)) / len(targets) if targets else float("nan")
+
+
+def format_duration(seconds) -> str:
+    """A duration for people: seconds below two minutes, minutes below two hours, hours above; '-' for none."""
+    if seconds is None or not np.isfinite(seconds):
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"

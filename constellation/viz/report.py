@@ -11,6 +11,7 @@ import math
 from html import escape
 from pathlib import Path
 
+from ..metrics import format_duration as _duration
 from . import plots
 
 STYLE = """
@@ -30,16 +31,6 @@ def _number(value, digits: int = 3) -> str:
     if isinstance(value, (int,)) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
         return str(int(value))
     return f"{value:.{digits}g}"
-
-
-def _duration(seconds) -> str:
-    if seconds is None or (isinstance(seconds, float) and not math.isfinite(seconds)):
-        return "-"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
