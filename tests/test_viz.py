@@ -256,3 +256,18 @@ def test_cli_plot_without_mission_data(run_dir, tmp_path):
     r = invoke("plot", bare, "latency", "--out", tmp_path / "l.png")
     assert r.exit_code == 2 and "has no mission" in r.output
     assert not (tmp_path / "l.png").exists()
+
+
+def test_the_map_knows_land_from_sea():
+    # Geography, not our output: Tehran, central Australia and the Sahara are land; the middle of the Pacific,
+    # the South Atlantic and the Arabian Sea are not. Cells are 0.5 deg, centres at 0.25 deg.
+    from constellation.viz.plots import LAND_MASK
+
+    land = np.unpackbits(np.load(LAND_MASK), axis=1)[:, :720].astype(bool)
+
+    def at(lat, lon):
+        return bool(land[int((lat + 90) // 0.5), int((lon + 180) // 0.5)])
+
+    assert at(35.7, 51.4) and at(-25.0, 134.0) and at(23.0, 10.0)
+    assert not at(0.0, -160.0) and not at(-30.0, -15.0) and not at(15.0, 65.0)
+    assert 0.28 < land.mean() < 0.36

@@ -61,9 +61,17 @@ def save(fig, out: str | Path) -> Path:
     return out
 
 
+LAND_MASK = Path(__file__).resolve().parent / "static" / "land_mask_0.5deg.npy"
+
+
 def _world_axes(fig):
-    """Equirectangular axes with a 30 deg latitude-longitude grid (there is no coastline data to draw)."""
+    """Equirectangular axes over land and sea (a 0.5 deg land mask, see scripts/make_land_mask.py) and a 30 deg grid."""
+    from matplotlib.colors import ListedColormap
+
     ax = fig.add_subplot()
+    land = np.unpackbits(np.load(LAND_MASK), axis=1)[:, :720].astype(bool)
+    ax.imshow(land, origin="lower", extent=(-180, 180, -90, 90), cmap=ListedColormap(["#eef4fa", "#dcdccf"]),
+              interpolation="nearest", zorder=0)
     ax.set_xlim(-180, 180)
     ax.set_ylim(-90, 90)
     ax.set_aspect("equal")
