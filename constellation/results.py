@@ -71,14 +71,15 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
-TABLES = ("contacts", "links", "products", "events", "targets", "satellites", "throughput", "outages")
+TABLES = ("contacts", "links", "products", "events", "targets", "satellites", "throughput", "outages", "battery")
 
 
 @dataclass
 class Results:
     """Tables from one run: ``contacts`` (one row per satellite-station window), ``stations`` (one per station),
     ``links`` (every link window), and for a mission ``products``, ``events``, ``targets`` (revisit),
-    ``satellites`` (storage, battery), ``throughput`` (per station) and ``outages``; ``metrics`` are its headline
+    ``satellites`` (storage, battery), ``throughput`` (per station), ``outages`` and ``battery`` (charge over time,
+    one row per change of slope); ``metrics`` are its headline
     figures. Each table is saved as ``NAME.parquet``.
     """
 
@@ -95,6 +96,7 @@ class Results:
     satellites: pd.DataFrame | None = None
     throughput: pd.DataFrame | None = None
     outages: pd.DataFrame | None = None
+    battery: pd.DataFrame | None = None
     metrics: dict = field(default_factory=dict)
 
     @property

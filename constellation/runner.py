@@ -57,6 +57,6 @@ def run(scenario, *, progress=None):
         outcome = simulate(scenario, fleet=fleet, contacts=contacts, link_plan=links, progress=progress)
         mission = dict(products=outcome.products, events=outcome.events, targets=outcome.targets,
                        satellites=outcome.satellites, throughput=outcome.stations, outages=outcome.outages,
-                       metrics=outcome.metrics)
+                       battery=outcome.battery, metrics=outcome.metrics)
     info["wall_time_s"] = round(time.perf_counter() - started, 3)
     return Results(scenario.name, epoch.utc.isot, duration, contacts, table, info, links=links, **mission)

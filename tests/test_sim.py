@@ -235,3 +235,13 @@ def test_inter_satellite_links_carry_images_to_the_station():
     delivered = with_isl.products[with_isl.products["state"] == "delivered"]
     assert delivered["latency_s"].max() < 60.0
     assert with_isl.metrics["latency_image"]["mean_s"] < without.metrics["latency_image"]["mean_s"] / 10
+
+
+def test_battery_history_by_hand():
+    # 100 Wh (360 kJ) at 50 %, +60 W net in sunlight: 1000 s later 240 kJ; eclipse 1000-3000 s at -40 W: 160 kJ;
+    # then +60 W again: full (360 kJ) 200 kJ / 60 W = 3333.3 s later, at 6333.3 s, and flat to the end (8000 s).
+    sats = {"s": plan(eclipses=[(1000, 3000)])}
+    sim, _ = run(sats, pol=policy(initial_charge=0.5, solar_w=100.0, bus_w=40.0), end=8000.0)
+    t, f = zip(*sim.battery["s"].history)
+    assert t == pytest.approx([0.0, 1000.0, 3000.0, 3000.0 + 200e3 / 60.0, 8000.0])
+    assert f == pytest.approx([0.5, 240 / 360, 160 / 360, 1.0, 1.0])

@@ -219,14 +219,14 @@ def test_cli_plot_and_report(run_dir, scenario_file, tmp_path):
     assert "<svg" in (tmp_path / "t.svg").read_text()
     r = invoke("report", run_dir, "--out", tmp_path / "report.html")
     assert r.exit_code == 0, r.output
-    assert len(_images((tmp_path / "report.html").read_text())) == 4
+    assert len(_images((tmp_path / "report.html").read_text())) == 5
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["plot", "{tmp}", "contacts"], "is not a run folder"),
-        (["plot", "{run}", "heatmap"], "the kinds are: groundtracks, contacts, topology, latency, storage, revisit"),
+        (["plot", "{run}", "heatmap"], "the kinds are: groundtracks, contacts, topology, latency, storage, battery, revisit"),
         (["plot", "{run}", "groundtracks"], "needs the run's scenario: add --scenario"),
         (["plot", "{run}", "topology", "--scenario", "{scenario}"], "add --at"),
         (["plot", "{run}", "topology", "--scenario", "{scenario}", "--at", "99 h"], "outside the scenario"),

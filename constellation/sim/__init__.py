@@ -20,6 +20,7 @@ class MissionResults:
     satellites: object
     stations: object
     outages: object
+    battery: object
     metrics: dict = field(default_factory=dict)
 
 

@@ -87,5 +87,9 @@ def mission_metrics(sim, targets: list, target_windows, duration_s: float):
         "messages_pending_at_terminals": int(sum(sim.pending.values())),
         "events": int(len(events)),
     }
+    battery = pd.DataFrame(
+        [(sat, t, f) for sat in sorted(sim.battery) for t, f in sim.battery[sat].history],
+        columns=["satellite", "t_s", "charge"],
+    )
     return MissionResults(products, events, target_table, satellite_table, station_table, sim.outages.table(),
-                          metrics)
+                          battery, metrics)

@@ -9,7 +9,8 @@ class Battery:
     """Energy in joules; continuous flows (array, bus load) are integrated lazily at every ``settle``.
 
     Activities (a capture, a transmission) take their energy at once with ``draw``, and are refused when they would
-    leave less than ``min_fraction`` of the capacity.
+    leave less than ``min_fraction`` of the capacity. ``history`` holds (time, fraction) at every change of slope,
+    including the moment the battery fills, so straight lines between its points are the charge over time.
     """
 
     def __init__(self, env: simpy.Environment, capacity_wh: float, initial_fraction: float, solar_w: float,
@@ -22,6 +23,7 @@ class Battery:
         self.sunlit = True
         self._last = env.now
         self.lowest_fraction = initial_fraction
+        self.history: list[tuple[float, float]] = [(env.now, initial_fraction)]
 
     @property
     def fraction(self) -> float:
@@ -37,12 +39,19 @@ class Battery:
         if net > 0:
             room = self.store.capacity - self.store.level
             if room > 0:
+                if net > room:
+                    self.history.append((self._last - dt + room / (net / dt), 1.0))
                 self.store.put(min(net, room))
         elif net < 0:
             take = min(-net, self.store.level)
             if take > 0:
                 self.store.get(take)
+        self._record()
+
+    def _record(self) -> None:
         self.lowest_fraction = min(self.lowest_fraction, self.fraction)
+        if self.history[-1] != (self.env.now, self.fraction):
+            self.history.append((self.env.now, self.fraction))
 
     def set_sunlit(self, sunlit: bool) -> None:
         self.settle()
@@ -55,5 +64,5 @@ class Battery:
             return False
         if energy_j > 0:
             self.store.get(energy_j)
-        self.lowest_fraction = min(self.lowest_fraction, self.fraction)
+        self._record()
         return True

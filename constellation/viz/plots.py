@@ -1,4 +1,4 @@
-"""Plots of a run: ground tracks, contact timeline, link topology, latency, storage on board and revisit.
+"""Plots of a run: ground tracks, contact timeline, link topology, latency, storage, battery and revisit.
 
 Each kind has a ``*_figure`` function that returns a matplotlib ``Figure`` (for a notebook or a test) and a function
 that saves it and returns the path; the format follows the suffix (``.png`` or ``.svg``). ``figure(kind, ...)`` and
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-KINDS = ("groundtracks", "contacts", "topology", "latency", "storage", "revisit")
+KINDS = ("groundtracks", "contacts", "topology", "latency", "storage", "battery", "revisit")
 NEEDS_SCENARIO = ("groundtracks", "topology")
 FORMATS = (".png", ".svg")
 TRACK_SPAN_S = 3 * 3600.0
@@ -290,7 +290,7 @@ def storage_on_board(run) -> pd.DataFrame:
     its capture (images) or collection (messages) until it is delivered to a station, moves over an ISL, or the run
     ends; dropped products never took room. The time a product went up to the relay is not logged, so relayed
     products count until their delivery on the ground: ``attrs["upper_bound"]`` is then True and the curve is an
-    upper bound. Battery charge over time is not logged at all, so it cannot be rebuilt.
+    upper bound.
     """
     res = _results(run)
     p = _products(res)
@@ -335,7 +335,7 @@ def storage_on_board(run) -> pd.DataFrame:
 
 
 def storage_figure(run):
-    """Data on board each satellite over time (``storage_on_board``), in MB; storage only, as battery is not logged."""
+    """Data on board each satellite over time (``storage_on_board``), in MB."""
     res = _results(run)
     series = storage_on_board(res)
     fig = _new_figure(10, 4.5)
@@ -361,6 +361,36 @@ def storage_figure(run):
 def storage(run, out: str | Path) -> Path:
     """Save ``storage_figure`` to ``out``."""
     return save(storage_figure(run), out)
+
+
+def battery_figure(run):
+    """State of charge of each satellite's battery over time, from the run's ``battery`` table."""
+    res = _results(run)
+    b = res.battery
+    if b is None or len(b) == 0:
+        raise PlotError(f"the run {res.scenario_name!r} has no battery history (it has no mission)")
+    fig = _new_figure(10, 4.5)
+    ax = fig.add_subplot()
+    satellites = list(dict.fromkeys(b["satellite"]))
+    colours = _colours(satellites)
+    for sat in satellites:
+        s = b[b["satellite"] == sat]
+        ax.plot(s["t_s"] / 3600.0, 100.0 * s["charge"], color=colours[sat], linewidth=1.0,
+                label=sat if len(satellites) <= 20 else None)
+    ax.set_xlim(0, res.duration_s / 3600.0)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"hours after {res.epoch[:19]} UTC")
+    ax.set_ylabel("state of charge (%)")
+    ax.grid(True, color="0.9")
+    if len(satellites) <= 20:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    ax.set_title(f"{res.scenario_name}: battery (lowest {100 * b['charge'].min():.0f} %)", fontsize=10)
+    return fig
+
+
+def battery(run, out: str | Path) -> Path:
+    """Save ``battery_figure`` to ``out``."""
+    return save(battery_figure(run), out)
 
 
 def revisit_figure(run):
@@ -403,7 +433,7 @@ def figure(kind: str, run=None, *, scenario=None, at: float = 0.0):
     if run is None:
         raise PlotError(f"the {kind} plot needs a run")
     return {"contacts": contacts_figure, "latency": latency_figure, "storage": storage_figure,
-            "revisit": revisit_figure}[kind](run)
+            "battery": battery_figure, "revisit": revisit_figure}[kind](run)
 
 
 def plot(kind: str, run, out: str | Path, *, scenario=None, at: float = 0.0) -> Path:
@@ -421,6 +451,7 @@ def available(run, scenario=None) -> list[str]:
                                                  or bool((res.contacts["kind"] == "satellite").any())),
         "latency": res.products is not None and bool((res.products["state"] == "delivered").any()),
         "storage": res.products is not None and res.events is not None,
+        "battery": res.battery is not None and len(res.battery) > 0,
         "revisit": res.targets is not None and len(res.targets) > 0,
     }
     return [k for k in KINDS if has[k]]

@@ -118,8 +118,8 @@ def render(run, *, scenario=None, at: float = 0.0) -> str:
         parts.append(f'<h3>{escape(kind)}</h3>\n<img alt="{escape(kind)}" src="data:image/png;base64,{_png(fig)}">')
     notes = []
     if "storage" in kinds:
-        notes.append("Storage over time is rebuilt from the products and events tables; battery charge over time is "
-                     "not logged by the simulation, so only its lowest value is reported.")
+        notes.append("Storage over time is rebuilt from the products and events tables; battery charge comes from the "
+                     "run's battery table.")
     if sc is None:
         notes.append("Ground tracks and link topology need the scenario (report --scenario FILE).")
     parts += [f'<p class="note">{escape(n)}</p>' for n in notes]
