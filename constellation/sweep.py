@@ -676,16 +676,16 @@ def _run_local(tasks: list[_Task], workers: int, retries: int, on_done: Callable
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    todo, suspects = list(tasks), []
+    waiting, suspects = list(tasks), []
     deaths: dict[str, int] = {}
     stalled = 0
-    while todo or suspects:
+    while waiting or suspects:
         isolate = bool(suspects)
-        batch = suspects if isolate else todo
+        batch = suspects if isolate else waiting
         if isolate:
             suspects = []
         else:
-            todo = []
+            waiting = []
         done, started = _local_round(ctx, batch, 1 if isolate else min(workers, len(batch)), fn, on_done, deaths)
         stalled = 0 if (done or started) else stalled + 1
         if stalled > retries:
@@ -706,7 +706,7 @@ def _run_local(tasks: list[_Task], workers: int, retries: int, on_done: Callable
             elif isolate:
                 suspects.append(task)
             else:
-                todo.append(task)
+                waiting.append(task)
 
 
 def _local_round(ctx, batch, n, fn, on_done, deaths) -> tuple[set, set]:
