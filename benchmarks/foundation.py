@@ -13,11 +13,7 @@ Usage: python benchmarks/foundation.py [--skip-boinor]
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+from common import ROOT, best_of  # first: pins numpy to one thread before it loads
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -27,8 +23,6 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from astropy.time import Time  # noqa: E402
 
@@ -38,13 +32,6 @@ from constellation.orbits import Fleet, Member, walker  # noqa: E402
 EPOCH = Time("2026-03-20T00:00:00", scale="utc")
 
 
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def shell_fleet() -> Fleet:
@@ -56,7 +43,7 @@ def bench_ephemeris(skip_boinor: bool) -> None:
     fleet = shell_fleet()
     t = np.arange(1440) * 60.0
     fleet.ephemeris(t[:2])
-    ours = best_of(lambda: fleet.ephemeris(t))
+    ours = best_of(lambda: fleet.ephemeris(t))[0]
     print(f"(i)   ephemeris 1584 x 1440, GCRS+ITRS: {ours:.3f} s (target < 1 s)")
     if skip_boinor:
         return
@@ -78,16 +65,16 @@ def bench_cold_start() -> None:
     exe = Path(sys.executable).parent / "constellation"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "constellation.cli"]
     scenario = ROOT / "scenarios" / "soleimani_swarm.yaml"
-    bare = best_of(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3)
+    bare = best_of(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3)[0]
     imports = best_of(
         lambda: subprocess.run([sys.executable, "-c", "import astropy.time, pandas"], check=True), 3
-    )
+    )[0]
     with tempfile.TemporaryDirectory() as tmp:
         def once():
             subprocess.run(cmd + ["run", str(scenario), "--out", tmp], check=True, capture_output=True, cwd=tmp)
 
         once()
-        cold = best_of(once, 3)
+        cold = best_of(once, 3)[0]
     print(
         f"(ii)  cold start `constellation run soleimani_swarm.yaml` (1 day): {cold:.2f} s (target < 5 s); "
         f"{cold / bare:.0f}x a bare interpreter ({bare:.2f} s), {cold / imports:.1f}x importing astropy.time + "

@@ -29,22 +29,14 @@ Usage: python benchmarks/mission.py [--skip-walker] [--walker-hours H]
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+from common import ROOT, best_of  # first: pins numpy to one thread before it loads
 
 import argparse  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import simpy  # noqa: E402
 
@@ -62,14 +54,6 @@ SHELL = ROOT / "scenarios" / "walker_shell.yaml"
 N_STATIONS, MAX_LAT_DEG, SEED = 100, 60.0, 2026
 
 
-def best_of(fn, repeat: int = 3):
-    """Least wall time of ``repeat`` calls, and the last call's value."""
-    times, value = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), value
 
 
 def with_changes(scenario: Scenario, **changes) -> Scenario:

@@ -15,21 +15,14 @@ Usage: python benchmarks/sweep.py [--runs N] [--tiny N]
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+from common import ROOT  # first: pins numpy to one thread before it loads
+import os  # noqa: E402
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
 import runpy  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from constellation.scenario import Scenario  # noqa: E402
 from constellation.sweep import sweep  # noqa: E402

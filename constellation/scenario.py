@@ -111,6 +111,7 @@ Inclination = _quantity("deg", "angle", "53 deg", ge=0, le=180)
 Latitude = _quantity("deg", "angle", "35.7 deg", ge=-90, le=90)
 Longitude = _quantity("deg", "angle", "51.4 deg", ge=-180, lt=360)
 Elevation = _quantity("deg", "angle", "10 deg", ge=0, lt=90)
+Spacing = _quantity("deg", "angle", "72 deg", gt=0)
 Hertz = _quantity("Hz", "frequency", "8.2 GHz", gt=0)
 Watts = _quantity("W", "power", "5 W", gt=0)
 Kelvin = _quantity("K", "temperature", "500 K", gt=0)
@@ -402,7 +403,7 @@ class Swarm(_OrbitEntry):
     inclination: Inclination | None = None
     ltan: Hours | None = None
     raan_spacing: Deg | None = None
-    in_plane_spacing: _quantity("deg", "angle", "72 deg", gt=0) | None = None
+    in_plane_spacing: Spacing | None = None
     phase_offset: Deg = 0.0
     raan0: Deg = 0.0
 

@@ -1,6 +1,9 @@
-"""Shared test set-up: no network for astropy's Earth orientation tables, one boinor import per session."""
+"""Shared test set-up: no network for astropy's Earth orientation tables, one boinor import and one skyfield
+ephemeris per session."""
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 from astropy.utils import iers
@@ -15,3 +18,15 @@ def boinor_bridge():
     from constellation.orbits import boinor_bridge
 
     return boinor_bridge
+
+
+@pytest.fixture(scope="session")
+def sky():
+    """skyfield's loader on the files skyfield-data ships (de421.bsp), its built-in time scale, and the ephemeris."""
+    from skyfield.api import Loader
+    from skyfield_data import get_skyfield_data_path
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load = Loader(get_skyfield_data_path())
+    return load.timescale(builtin=True), load("de421.bsp")

@@ -9,7 +9,6 @@ skyfield with its apparent Sun (``skyfield_eclipsed``) it is tighter.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
@@ -29,18 +28,6 @@ ISS = (
     "2 25544  51.6414 295.8524 0003435 262.6267 204.2868 15.54005638121106",
 )
 AU_KM = 149597870.700
-
-
-@pytest.fixture(scope="module")
-def sky():
-    """skyfield's loader on the files skyfield-data ships (de421.bsp), its built-in time scale, and the ephemeris."""
-    from skyfield.api import Loader
-    from skyfield_data import get_skyfield_data_path
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        load = Loader(get_skyfield_data_path())
-    return load.timescale(builtin=True), load("de421.bsp")
 
 
 def angle_deg(a, b):

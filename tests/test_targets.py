@@ -10,7 +10,6 @@ second); minimum off-nadir angles within 0.01 deg of a 1 ms scan around the brut
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
@@ -58,17 +57,6 @@ def targets(fleet):
         out.append(Target(f"t{k}", lat, float((lon + rng.uniform(-4, 4) + 180) % 360 - 180), priority=k % 3 + 1))
     out.append(Target("nadir", *nadir_point(fleet, 0, NADIR_T)))
     return out
-
-
-@pytest.fixture(scope="module")
-def sky():
-    from skyfield.api import Loader
-    from skyfield_data import get_skyfield_data_path
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        load = Loader(get_skyfield_data_path())
-    return load.timescale(builtin=True), load("de421.bsp")
 
 
 def sun_altitudes(sky, targets, t):

@@ -334,24 +334,32 @@ def storage_on_board(run) -> pd.DataFrame:
     return out
 
 
+def _per_satellite_over_time(res, table: pd.DataFrame, values, ylabel: str, *, step: bool):
+    """A figure of one curve per satellite of ``values(rows)`` against time, over the run, with its legend."""
+    fig = _new_figure(10, 4.5)
+    ax = fig.add_subplot()
+    satellites = list(dict.fromkeys(table["satellite"]))
+    colours = _colours(satellites)
+    for sat in satellites:
+        rows = table[table["satellite"] == sat]
+        draw = ax.step if step else ax.plot
+        extra = {"where": "post"} if step else {}
+        draw(rows["t_s"] / 3600.0, values(rows), color=colours[sat], linewidth=1.2 if step else 1.0,
+             label=sat if len(satellites) <= 20 else None, **extra)
+    ax.set_xlim(0, res.duration_s / 3600.0)
+    ax.set_xlabel(f"hours after {res.epoch[:19]} UTC")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, color="0.9")
+    if len(satellites) <= 20:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    return fig, ax
+
+
 def storage_figure(run):
     """Data on board each satellite over time (``storage_on_board``), in MB."""
     res = _results(run)
     series = storage_on_board(res)
-    fig = _new_figure(10, 4.5)
-    ax = fig.add_subplot()
-    satellites = list(dict.fromkeys(series["satellite"]))
-    colours = _colours(satellites)
-    for sat in satellites:
-        s = series[series["satellite"] == sat]
-        ax.step(s["t_s"] / 3600.0, s["bits"] / 8e6, where="post", color=colours[sat], linewidth=1.2,
-                label=sat if len(satellites) <= 20 else None)
-    ax.set_xlim(0, res.duration_s / 3600.0)
-    ax.set_xlabel(f"hours after {res.epoch[:19]} UTC")
-    ax.set_ylabel("on board (MB)")
-    ax.grid(True, color="0.9")
-    if len(satellites) <= 20:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    fig, ax = _per_satellite_over_time(res, series, lambda rows: rows["bits"] / 8e6, "on board (MB)", step=True)
     bound = " (upper bound: relayed products count until delivered)" if series.attrs["upper_bound"] else ""
     ax.set_title(f"{res.scenario_name}: storage on board{bound}", fontsize=10)
     fig.series = series
@@ -369,21 +377,9 @@ def battery_figure(run):
     b = res.battery
     if b is None or len(b) == 0:
         raise PlotError(f"the run {res.scenario_name!r} has no battery history (it has no mission)")
-    fig = _new_figure(10, 4.5)
-    ax = fig.add_subplot()
-    satellites = list(dict.fromkeys(b["satellite"]))
-    colours = _colours(satellites)
-    for sat in satellites:
-        s = b[b["satellite"] == sat]
-        ax.plot(s["t_s"] / 3600.0, 100.0 * s["charge"], color=colours[sat], linewidth=1.0,
-                label=sat if len(satellites) <= 20 else None)
-    ax.set_xlim(0, res.duration_s / 3600.0)
+    fig, ax = _per_satellite_over_time(res, b, lambda rows: 100.0 * rows["charge"], "state of charge (%)",
+                                       step=False)
     ax.set_ylim(0, 100)
-    ax.set_xlabel(f"hours after {res.epoch[:19]} UTC")
-    ax.set_ylabel("state of charge (%)")
-    ax.grid(True, color="0.9")
-    if len(satellites) <= 20:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     ax.set_title(f"{res.scenario_name}: battery (lowest {100 * b['charge'].min():.0f} %)", fontsize=10)
     return fig
 
