@@ -11,6 +11,21 @@ from constellation.scenario import Scenario, load_scenario
 from constellation.sim import simulate
 from constellation.sim.faults import Outages, link_key
 from constellation.sim.mission import Mission, Policy, SatellitePlan, Windows
+from constellation.sim.ranges import Ranges
+
+C_KM_S = 299792.458  # speed of light (SI definition), km/s
+
+# The hand-worked timelines place every node at a fixed point (ITRS, km): s and s1 1000 km above g1 (and terminal
+# t1, at the same place), s2 2000 km from s1 along z, g2 a quarter turn round the equator, the relay at the
+# geostationary radius above g1. Each hop's light time is then the hand formula light(a, b) = |P[a] - P[b]| / c,
+# e.g. 1000 km / c = 3.336 ms between s and g1.
+R_E, R_GEO = 6378.137, 42164.0
+P = {"g1": (R_E, 0.0, 0.0), "t1": (R_E, 0.0, 0.0), "g2": (0.0, R_E, 0.0), "s": (R_E + 1000.0, 0.0, 0.0),
+     "s1": (R_E + 1000.0, 0.0, 0.0), "s2": (R_E + 1000.0, 0.0, 2000.0), "relay": (R_GEO, 0.0, 0.0)}
+
+
+def light(a: str, b: str) -> float:
+    return float(np.linalg.norm(np.subtract(P[a], P[b]))) / C_KM_S
 
 
 def policy(**overrides) -> Policy:
@@ -44,44 +59,59 @@ def constant_rate(rate):
     return lambda sat, station, t: rate
 
 
-def run(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0, relay=None, feeder=None):
+def run(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0, relay=None, feeder=None,
+        router=None, terminals=None):
     sim = Mission(pol or policy(), plans, list(stations), relay, feeder, constant_rate(rate), outages or Outages(),
-                  end)
-    sim.start()
+                  end, router, ranges=Ranges(fixed=P))
+    sim.start(terminals)
     sim.run()
     return sim, sim.ledger.products_table()
 
 
 def test_one_satellite_one_station_by_hand():
-    # Image A at t=50 (1 Gbit). The pass opens at 100: 1 Gbit at 10 Mbit/s takes 100 s -> delivered at 200.
-    # Image B at t=350 would need until 450 but the pass closes at 400, so it waits for the pass at 1000 and is
-    # delivered at 1100. Image C at t=1490 cannot fit in the 10 s left of that pass: still on board at the end.
+    # Image A at t=50 (1 Gbit). The pass opens at 100: 1 Gbit at 10 Mbit/s takes 100 s, and the last bit lands
+    # light(s, g1) = 3.336 ms later -> delivered at 200 + L. Image B at t=350 would need until 450 but the pass closes
+    # at 400, so it waits for the pass at 1000 and is delivered at 1100 + L. Image C at t=1490 cannot fit in the 10 s
+    # left of that pass: still on board at the end.
+    L = light("s", "g1")
     sats = {"s": plan(downlink=[(100, 400, "g1"), (1000, 1500, "g1")],
                       targets=[(0, 100, "A", 50), (300, 400, "B", 350), (1480, 1495, "C", 1490)])}
-    _, products = run(sats)
+    sim, products = run(sats)
     by = products.set_index("source")
-    assert by.loc["A", "delivered_s"] == pytest.approx(200.0, abs=1e-9)
-    assert by.loc["B", "delivered_s"] == pytest.approx(1100.0, abs=1e-9)
+    assert by.loc["A", "delivered_s"] == pytest.approx(200.0 + L, abs=1e-9)
+    assert by.loc["B", "delivered_s"] == pytest.approx(1100.0 + L, abs=1e-9)
     assert by.loc["C", "state"] == "on_board" and by.loc["C", "holder"] == "s"
-    assert by.loc["A", "latency_s"] == pytest.approx(150.0) and by.loc["B", "latency_s"] == pytest.approx(750.0)
+    assert by.loc["A", "latency_s"] == pytest.approx(150.0 + L) and by.loc["B", "latency_s"] == pytest.approx(750.0 + L)
+    # Each downlink is logged as a hop, on its "deliver" row: sent when the transmission starts, received when its
+    # last bit lands.
+    events = sim.ledger.events_table()
+    hops = events[events["hop"] == "downlink"].set_index("product")
+    assert (hops["event"] == "deliver").all() and len(hops) == 2
+    a = int(by.loc["A", "product"])
+    assert (hops.loc[a, "src"], hops.loc[a, "dst"]) == ("s", "g1")
+    assert hops.loc[a, "sent_s"] == pytest.approx(100.0, abs=1e-9)
+    assert hops.loc[a, "received_s"] == pytest.approx(200.0 + L, abs=1e-9) == hops.loc[a, "t_s"]
+    assert hops.loc[a, "range_km"] == pytest.approx(1000.0, abs=1e-9)
+    assert (events["event"] == "deliver").sum() == 2
 
 
 def test_an_antenna_serves_one_satellite_at_a_time():
     # Both satellites image at t=0 and see g1 from 10 to 500 with one antenna. FIFO: s1 asked first (name order at
-    # equal times), holds the antenna 10-110, then s2 sends 110-210.
+    # equal times), holds the antenna from 10 until its last bit lands at 110 + light(s1, g1), then s2 sends for 100 s
+    # and its last bit lands light(s2, g1) later.
     sats = {"s1": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "A", 0.0)]),
             "s2": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "B", 0.0)])}
     _, products = run(sats)
     by = products.set_index("source")
-    assert by.loc["A", "delivered_s"] == pytest.approx(110.0)
-    assert by.loc["B", "delivered_s"] == pytest.approx(210.0)
+    assert by.loc["A", "delivered_s"] == pytest.approx(110.0 + light("s1", "g1"))
+    assert by.loc["B", "delivered_s"] == pytest.approx(210.0 + light("s1", "g1") + light("s2", "g1"))
 
 
 def test_two_antennas_serve_two_satellites_at_once():
     sats = {"s1": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "A", 0.0)]),
             "s2": plan(downlink=[(10, 500, "g1")], targets=[(0, 5, "B", 0.0)])}
     _, products = run(sats, pol=policy(antennas=2))
-    assert products["delivered_s"].tolist() == pytest.approx([110.0, 110.0])
+    assert products["delivered_s"].tolist() == pytest.approx([110.0 + light("s1", "g1"), 110.0 + light("s2", "g1")])
 
 
 def test_storage_full_and_low_power_drop_with_their_reasons():
@@ -103,23 +133,27 @@ def test_eclipse_stops_charging_by_hand():
 
 
 def test_a_station_outage_sends_data_to_another_station():
-    # g1 and g2 are both in view; g1 is down from 0 to 1000 s, so the image goes to g2.
+    # g1 and g2 are both in view; g1 is down from 0 to 1000 s, so the image goes to g2 (sent 150-250, plus the light
+    # time over the 9754 km from s to g2).
     sats = {"s": plan(downlink=[(100, 400, "g1"), (150, 400, "g2")], targets=[(0, 10, "A", 5.0)])}
     outages = Outages()
     outages.add("g1", 0.0, 1000.0)
     _, products = run(sats, stations=("g1", "g2"), outages=outages)
-    assert products.loc[0, "station"] == "g2" and products.loc[0, "delivered_s"] == pytest.approx(250.0)
+    assert products.loc[0, "station"] == "g2"
+    assert products.loc[0, "delivered_s"] == pytest.approx(250.0 + light("s", "g2"))
     _, products = run(sats, stations=("g1", "g2"))
-    assert products.loc[0, "station"] == "g1" and products.loc[0, "delivered_s"] == pytest.approx(200.0)
+    assert products.loc[0, "station"] == "g1"
+    assert products.loc[0, "delivered_s"] == pytest.approx(200.0 + light("s", "g1"))
 
 
 def test_a_link_outage_keeps_both_ends_working():
-    # The s-g1 link is down 0-1000 s but g1 and s are not: s uses g2 (opens at 150, delivered at 250).
+    # The s-g1 link is down 0-1000 s but g1 and s are not: s uses g2 (opens at 150, delivered at 250 + light time).
     sats = {"s": plan(downlink=[(100, 400, "g1"), (150, 400, "g2")], targets=[(0, 10, "A", 5.0)])}
     outages = Outages()
     outages.add(link_key("g1", "s"), 0.0, 1000.0)
     _, products = run(sats, stations=("g1", "g2"), outages=outages)
-    assert products.loc[0, "station"] == "g2" and products.loc[0, "delivered_s"] == pytest.approx(250.0)
+    assert products.loc[0, "station"] == "g2"
+    assert products.loc[0, "delivered_s"] == pytest.approx(250.0 + light("s", "g2"))
     assert not outages.down("g1", 500.0) and outages.link_down("s", "g1", 500.0)
 
 
@@ -132,14 +166,78 @@ def test_a_satellite_outage_drops_its_captures_as_failures():
 
 
 def test_relay_then_feeder_by_hand():
-    # Relay in view 0-2000 s at 1 Mbit/s with 0.12 s one-way delay; a 10 Mbit image made at t=5 goes up in 10 s
-    # (+0.12 s) and reaches the relay at 15.12; the feeder to g1 (always open, 100 Mbit/s, 0.12 s) delivers it
-    # 0.1 s + 0.12 s later, at 15.34. No station pass at all.
+    # Relay in view 0-2000 s at 1 Mbit/s; a 10 Mbit image made at t=5 goes up in 10 s, plus the light time over the
+    # 34786 km from s to the relay (0.1160 s), and reaches the relay at 15.116; the feeder to g1 (always open,
+    # 100 Mbit/s) delivers it 0.1 s + light(relay, g1) = 0.1194 s later, at 15.335. No station pass at all. The
+    # windows' planned 0.12 s delays are not used: each hop takes the light time at the moment it is sent.
     sats = {"s": plan(targets=[(0, 10, "A", 5.0)], relay=[(0, 2000, 1e6, 0.12)])}
     feeder = windows([(0.0, 5000.0, "g1", 1e8, 0.12)], rate_bps=None, delay_s=None)
-    _, products = run(sats, pol=policy(image_bits=1e7), relay="relay", feeder=feeder)
-    assert products.loc[0, "delivered_s"] == pytest.approx(15.34)
+    sim, products = run(sats, pol=policy(image_bits=1e7), relay="relay", feeder=feeder)
+    up, down = light("s", "relay"), light("relay", "g1")
+    assert products.loc[0, "delivered_s"] == pytest.approx(15.1 + up + down, abs=1e-9)
     assert products.loc[0, "path"] == "s > relay > g1"
+    events = sim.ledger.events_table()
+    hops = events[events["product"] == 0].set_index("hop")
+    assert hops.loc["relay_up", "event"] == "relay_up" and hops.loc["feeder", "event"] == "deliver"
+    assert (hops.loc["relay_up", "src"], hops.loc["relay_up", "dst"]) == ("s", "relay")
+    assert hops.loc["relay_up", "sent_s"] == pytest.approx(5.0, abs=1e-9)
+    assert hops.loc["relay_up", "received_s"] == pytest.approx(15.0 + up, abs=1e-9)
+    assert hops.loc["relay_up", "range_km"] == pytest.approx(R_GEO - R_E - 1000.0, abs=1e-9)
+    assert (hops.loc["feeder", "src"], hops.loc["feeder", "dst"]) == ("relay", "g1")
+    assert hops.loc["feeder", "sent_s"] == pytest.approx(15.0 + up, abs=1e-9)
+    assert hops.loc["feeder", "range_km"] == pytest.approx(R_GEO - R_E, abs=1e-9)
+
+
+def test_a_message_goes_up_at_the_uplink_rate_plus_light_time():
+    # Terminal t1 (under g1) sees s from 100 to 700 s; a 2048-bit message made at t=50 starts up at 100, takes
+    # 2048 / 9600 s plus light(t1, s) and lands on s; g1 is in view all along, so s sends it straight down
+    # (2048 bits at 10 Mbit/s, plus light(s, g1)). Its latency counts from its creation at the terminal.
+    sats = {"s": plan(downlink=[(0, 1000, "g1")])}
+    terminals = {"t1": (np.array([50.0]), windows([(100.0, 700.0, "s")]), 2048.0, 2, 9600.0)}
+    sim, products = run(sats, terminals=terminals)
+    arrive = 100.0 + 2048.0 / 9600.0 + light("t1", "s")
+    delivered = arrive + 2048.0 / 1e7 + light("s", "g1")
+    m = products.iloc[0]
+    assert m["kind"] == "message" and m["path"] == "t1 > s > g1" and m["state"] == "delivered"
+    assert m["delivered_s"] == pytest.approx(delivered, abs=1e-9)
+    assert m["latency_s"] == pytest.approx(delivered - 50.0, abs=1e-9)
+    events = sim.ledger.events_table()
+    up = events[events["event"] == "collect"].iloc[0]
+    assert (up["node"], up["hop"], up["src"], up["dst"]) == ("s", "uplink", "t1", "s")
+    assert up["detail"] == "message 0 from t1"
+    assert up["sent_s"] == pytest.approx(100.0) and up["received_s"] == pytest.approx(arrive, abs=1e-9)
+    assert up["range_km"] == pytest.approx(1000.0, abs=1e-9)
+
+
+def test_an_inter_satellite_hop_takes_its_light_time():
+    # A router sends s1's image (1 Gbit, made at t=5) to s2 at t=20 over a 1 Gbit/s link: 1 s plus the light time
+    # over the 2000 km between them. s2 sees g1 all along and sends it down: 100 s plus light(s2, g1).
+    sats = {"s1": plan(targets=[(0, 10, "A", 5.0)]), "s2": plan(downlink=[(0, 1000, "g1")])}
+
+    def router(sat, t, size_bits):
+        return [("s1", "s2", 20.0, 1e9)] if sat == "s1" else []
+
+    sim, products = run(sats, router=router)
+    arrive = 21.0 + light("s1", "s2")
+    assert products.loc[0, "path"] == "s1 > s2 > g1"
+    assert products.loc[0, "delivered_s"] == pytest.approx(arrive + 100.0 + light("s2", "g1"), abs=1e-9)
+    events = sim.ledger.events_table()
+    isl = events[events["event"] == "isl"].iloc[0]
+    assert (isl["node"], isl["src"], isl["dst"], isl["detail"]) == ("s1", "s1", "s2", "image 0 to s2")
+    assert isl["sent_s"] == pytest.approx(20.0) and isl["received_s"] == pytest.approx(arrive, abs=1e-9)
+    assert isl["range_km"] == pytest.approx(2000.0, abs=1e-9)
+
+
+def test_a_product_landing_after_the_end_is_not_delivered():
+    # Image A (1 Gbit, t=50) is sent from 100 to 200 s; its last bit lands at 200 + light(s, g1) = 200.0033 s. A run
+    # ending at 200.002 s leaves it in transit, counted on board s; one ending at 200.004 s delivers it.
+    sats = {"s": plan(downlink=[(100, 400, "g1")], targets=[(0, 100, "A", 50)])}
+    assert 200.002 < 200.0 + light("s", "g1") < 200.004
+    _, products = run(sats, end=200.002)
+    assert products.loc[0, "state"] == "on_board" and products.loc[0, "holder"] == "s"
+    assert np.isnan(products.loc[0, "delivered_s"])
+    _, products = run(sats, end=200.004)
+    assert products.loc[0, "state"] == "delivered"
 
 
 @pytest.fixture(scope="module")

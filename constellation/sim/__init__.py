@@ -8,6 +8,7 @@ import numpy as np
 
 from .faults import Outages, link_key
 from .mission import Mission, Policy, SatellitePlan, Windows
+from .ranges import Ranges
 
 
 @dataclass
@@ -46,23 +47,19 @@ def mission_targets(mission) -> list:
 
 
 class DownlinkRate:
-    """Rate (bit/s) of a satellite-station link at a moment, from the range then and the link model."""
+    """Rate (bit/s) of a satellite-station link at a moment, from the range then (``Ranges``) and the link model."""
 
-    def __init__(self, fleet, stations, model):
+    def __init__(self, ranges: Ranges, model):
         from ..links import FixedRate
 
-        self.fleet = fleet
+        self.ranges = ranges
         self.model = model
         self.fixed = float(model.rate_bps(np.array([1.0]))[0]) if isinstance(model, FixedRate) else None
-        self.sat_index = {n: i for i, n in enumerate(fleet.names)}
-        self.station_pos = {s.name: s.itrs for s in stations}
 
     def __call__(self, sat: str, station: str, t: float) -> float:
         if self.fixed is not None:
             return self.fixed
-        r = self.fleet.states(np.array([t]), np.array([self.sat_index[sat]]), frame="itrs")[0][0]
-        rng = float(np.linalg.norm(r - self.station_pos[station]))
-        return float(self.model.rate_bps(np.array([rng]))[0])
+        return float(self.model.rate_bps(np.array([self.ranges.range_km(sat, station, t)]))[0])
 
 
 _GROUND = "\x00ground"
@@ -73,7 +70,8 @@ def isl_router(link_plan, satellites: list[str], stations: list[str]):
 
     Contact graph routing over the inter-satellite windows and the downlinks (satellite to station only, so
     stations never relay), towards a sink every station feeds. Returns a function (satellite, t, size) -> the
-    inter-satellite hops (from, to, depart, arrive) of the earliest route, empty when going straight down is best.
+    inter-satellite hops (from, to, depart, rate_bps) of the earliest route, empty when going straight down is best.
+    The plan's delays are the windows' worst case; the mission then waits the light time at each hop's departure.
     """
     import pandas as pd
 
@@ -93,6 +91,7 @@ def isl_router(link_plan, satellites: list[str], stations: list[str]):
     sink = pd.DataFrame({"a": list(stations), "b": _GROUND, "start_s": -np.inf, "end_s": np.inf, "delay_s": 0.0,
                          "rate_bps": np.inf, "directed": True})
     contact_plan = ContactPlan(pd.concat([isl, down, sink], ignore_index=True))
+    rates = contact_plan.plan["rate_bps"].to_numpy(float)
 
     def route(sat: str, t: float, size_bits: float):
         try:
@@ -101,7 +100,8 @@ def isl_router(link_plan, satellites: list[str], stations: list[str]):
             return []
         if arrival is None:
             return []
-        return [(h.a, h.b, h.depart_s, h.arrive_s) for h in arrival.hops if h.a in sats and h.b in sats]
+        return [(h.a, h.b, h.depart_s, float(rates[h.window_index])) for h in arrival.hops
+                if h.a in sats and h.b in sats]
 
     return route
 
@@ -183,17 +183,19 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
                                      delay_s="delay_s"),
         )
 
-    terminals = {}
+    terminals, ground = {}, list(stations)
     if mission.messaging is not None and mission.messaging.terminals:
         msg = mission.messaging
         msg_sats = set(_members(fleet, msg.satellites))
         stations_t = [Station(t.name, t.latitude, t.longitude, 0.0, msg.min_elevation) for t in msg.terminals]
+        ground += stations_t
         passes = contact_windows(fleet, stations_t, 0.0, duration)
         passes = passes[passes["satellite"].isin(msg_sats)]
         for t in sorted(msg.terminals, key=lambda x: x.name):
             created = _poisson_times(rng, msg.rate / 3600.0, duration)
             terminals[t.name] = (created, Windows.from_frame(passes[passes["station"] == t.name], "rise_s", "set_s",
-                                                             "satellite"), msg.message_size, msg.priority)
+                                                             "satellite"), msg.message_size, msg.priority,
+                                 msg.uplink_rate)
         step("terminals")
 
     outages = Outages()
@@ -220,8 +222,9 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
         bus_w=mission.power.bus_load,
         min_charge=mission.power.min_charge,
     )
-    sim = Mission(policy, plans, [s.name for s in stations], relay, feeder,
-                  DownlinkRate(fleet, stations, config.downlink), outages, duration, router)
+    ranges = Ranges.of(fleet, ground)
+    sim = Mission(policy, plans, [s.name for s in stations], relay, feeder, DownlinkRate(ranges, config.downlink),
+                  outages, duration, router, ranges=ranges)
     sim.start(terminals, {t.name: t.priority for t in targets})
     sim.run()
     step("simulation")

@@ -2,7 +2,9 @@
 
 Geometry arrives as a plan of windows (station contacts, targets in view, eclipses, relay and feeder links, terminal
 passes); each process sleeps until the next window that matters to it. Station antennas and relay channels are
-``simpy.PriorityResource``/``Resource`` objects, onboard storage and the battery ``Container``s.
+``simpy.PriorityResource``/``Resource`` objects, onboard storage and the battery ``Container``s. Every hop a product
+makes goes through ``Mission.send``: the transmission time plus the light time over the range between the two nodes
+at the instant sending starts (``ranges.Ranges``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from ..constants import C_KM_S
 from .faults import Outages
 from .power import Battery
 from .products import IN_TRANSIT, ON_BOARD, Ledger, Product
@@ -71,12 +74,18 @@ class Policy:
 
 
 class Mission:
-    """One run of the mission: build it from a plan, ``run()`` it, then read the ledger and the counters."""
+    """One run of the mission: build it from a plan, ``run()`` it, then read the ledger and the counters.
+
+    ``ranges`` gives the range between any two nodes at a moment (``ranges.Ranges``: ``range_km(a, b, t)``), from
+    which every hop's light time follows. ``router`` (optional) gives the inter-satellite hops (from, to, depart,
+    rate) of a new product's fastest way down.
+    """
 
     def __init__(self, policy: Policy, plans: dict[str, SatellitePlan], stations: list[str], relay: str | None,
-                 feeder: Windows | None, downlink_rate, outages: Outages, end_s: float, router=None):
+                 feeder: Windows | None, downlink_rate, outages: Outages, end_s: float, router=None, *, ranges):
         self.env = simpy.Environment()
         self.router = router
+        self.ranges = ranges
         self.policy = policy
         self.plans = plans
         self.outages = outages
@@ -133,17 +142,38 @@ class Mission:
                 self.env.process(self.forward(p, hops))
         return True
 
+    # --- moving products -----------------------------------------------------------------------------------------
+
+    def send(self, p: Product, src: str, dst: str, rate_bps: float, kind: str):
+        """Carry ``p`` from ``src`` to ``dst`` (a SimPy generator: ``yield from self.send(...)``), then log the hop.
+
+        ``kind`` is one of ``products.HOP_KINDS``. Marks the product in transit and waits its transmission time at
+        ``rate_bps`` plus the light time over the range between the two nodes at this instant, when the transmission
+        starts; logs the hop (``Ledger.hop``) when its last bit lands. The caller then hands the product to ``dst``
+        (stores or delivers it). An arrival after the end of the run never happens: the product is then
+        still in transit and counts as on board.
+        """
+        sent = self.env.now
+        range_km = self.ranges.range_km(src, dst, sent)
+        if not (np.isfinite(range_km) and rate_bps > 0):
+            raise ValueError(f"{kind} {src} -> {dst} at {sent} s: no range ({range_km}) or no rate ({rate_bps})")
+        p.state = IN_TRANSIT
+        yield self.env.timeout(p.size_bits / rate_bps + range_km / C_KM_S)
+        self.ledger.hop(p, kind, src, dst, sent, self.env.now, range_km)
+
     def forward(self, p: Product, hops: list[tuple[str, str, float, float]]):
-        """Carry a product across inter-satellite links at the times its route gives, unless it left meanwhile."""
-        for a, b, depart, arrive in hops:
+        """Carry a product across inter-satellite links from the times its route gives, unless it left meanwhile.
+
+        Each hop leaves at its planned departure and takes its transmission time at the link's rate plus the light
+        time at that moment (at most the window's planned delay, so it arrives in time for the next departure).
+        """
+        for a, b, depart, rate in hops:
             if depart > self.env.now:
                 yield self.env.timeout(depart - self.env.now)
             if p.state != ON_BOARD or p.holder != a or self.outages.link_down(a, b, self.env.now):
                 return
-            p.state = IN_TRANSIT
-            yield self.env.timeout(max(0.0, arrive - self.env.now))
+            yield from self.send(p, a, b, rate, "isl")
             self.take(a, p)
-            self.ledger.log(self.env.now, a, "isl", f"{p.kind} {p.id} to {b}")
             if not self.store(b, p, forwarded=True):
                 return
 
@@ -189,13 +219,18 @@ class Mission:
                 self.ledger.drop(p, self.env.now, "power")
                 continue
             if self.store(sat, p):
-                self.ledger.log(self.env.now, sat, "capture", f"{target} image {p.id}")
+                self.ledger.log(self.env.now, sat, "capture", f"{target} image {p.id}", p.id)
             yield self.env.timeout(pol.capture_s)
 
-    def collect(self, terminal: str, created: np.ndarray, passes: Windows, size_bits: float, priority: int):
+    def collect(self, terminal: str, created: np.ndarray, passes: Windows, size_bits: float, priority: int,
+                uplink_bps: float):
         """A ground terminal's messages wait until a satellite in service passes over, then go up to it.
 
-        Messages still waiting at the end are counted as pending at the terminal, not as products.
+        A message's uplink starts as soon as a satellite is found (its own ``uplink`` process, so messages that
+        waited for the same pass go up together, as when collection was instantaneous) and reaches the satellite
+        its transmission time at ``uplink_bps`` plus the light time later. It becomes a product when its uplink
+        starts (created at its creation time); messages still waiting at the end are counted as pending at the
+        terminal, not as products.
         """
         self.pending[terminal] = 0
         for t0 in created:
@@ -216,8 +251,12 @@ class Mission:
                 yield self.env.timeout(best - self.env.now)
             p = self.ledger.new("message", terminal, float(t0), size_bits, priority, sat, terminal)
             p.path = [terminal]
-            if self.store(sat, p):
-                self.ledger.log(self.env.now, sat, "collect", f"message {p.id} from {terminal}")
+            self.env.process(self.uplink(p, terminal, sat, uplink_bps))
+
+    def uplink(self, p: Product, terminal: str, sat: str, uplink_bps: float):
+        """One message from a terminal up to a satellite, stored there (or dropped when it is full) on arrival."""
+        yield from self.send(p, terminal, sat, uplink_bps, "uplink")
+        self.store(sat, p)
 
     def power(self, sat: str, eclipses: Windows):
         """Switch the array off and on at every eclipse boundary."""
@@ -307,8 +346,7 @@ class Mission:
                         self.ledger.log(self.env.now, sat, "skip", f"downlink to {station}: battery low")
                         starved = True
                         break
-                    p.state = IN_TRANSIT
-                    yield self.env.timeout(tx)
+                    yield from self.send(p, sat, station, rate, "downlink")
                     self.take(sat, p)
                     self.station_bits[station] += p.size_bits
                     self.ledger.deliver(p, self.env.now, station)
@@ -326,10 +364,10 @@ class Mission:
         """Send products up to the relay while it is in view and a channel is free."""
         pol = self.policy
         battery = self.battery[sat]
-        rates, delays = windows.extra["rate_bps"], windows.extra["delay_s"]
+        rates = windows.extra["rate_bps"]
         for k in range(len(windows)):
             start, end = float(windows.start[k]), float(windows.end[k])
-            rate, delay = float(rates[k]), float(delays[k])
+            rate = float(rates[k])
             if end <= self.env.now or rate <= 0:
                 continue
             if start > self.env.now:
@@ -359,11 +397,10 @@ class Mission:
                         if not battery.draw(pol.transmitter_w * tx):
                             starved = True
                             break
-                        p.state = IN_TRANSIT
-                        yield self.env.timeout(tx + delay)
+                        yield from self.send(p, sat, self.relay, rate, "relay_up")
                         self.take(sat, p)
                         self.relay_bits += p.size_bits
-                        p.holder = self.relay
+                        p.holder, p.state = self.relay, ON_BOARD
                         p.path.append(self.relay)
                         self.relay_store.append(p)
                         event, self.relay_arrival = self.relay_arrival, self.env.event()
@@ -379,7 +416,7 @@ class Mission:
         while k < len(feeder):
             start, end = float(feeder.start[k]), float(feeder.end[k])
             station = feeder.other[k]
-            rate, delay = float(feeder.extra["rate_bps"][k]), float(feeder.extra["delay_s"][k])
+            rate = float(feeder.extra["rate_bps"][k])
             if end <= self.env.now:
                 k += 1
                 continue
@@ -397,7 +434,7 @@ class Mission:
             if self.env.now + tx > end:
                 k += 1
                 continue
-            yield self.env.timeout(tx + delay)
+            yield from self.send(p, self.relay, station, rate, "feeder")
             self.relay_store.pop(0)
             self.station_bits[station] += p.size_bits
             self.ledger.deliver(p, self.env.now, station)
@@ -415,8 +452,8 @@ class Mission:
                 self.env.process(self.relay_uplink(sat, plan.relay))
         if self.relay and self.feeder is not None and len(self.feeder):
             self.env.process(self.relay_feeder())
-        for name, (created, passes, size, prio) in sorted((terminals or {}).items()):
-            self.env.process(self.collect(name, created, passes, size, prio))
+        for name, (created, passes, size, prio, uplink_bps) in sorted((terminals or {}).items()):
+            self.env.process(self.collect(name, created, passes, size, prio, uplink_bps))
 
     def run(self) -> None:
         self.env.run(until=self.end_s)
