@@ -3,6 +3,10 @@
 This is contact graph routing as DTN uses it (Fraire et al., "Routing in the Space Internet: A contact graph routing
 tutorial", JNCA 2021): data waits on board at any node until a window it can use opens, and storage is unlimited.
 
+Times are seconds since the scenario epoch; every function that takes a start time also takes it in any form
+``scenario.to_seconds`` reads (``"10 min"``, a ``timedelta``, an astropy Quantity, or, given ``epoch``, an ISO time,
+a ``datetime`` or an astropy Time).
+
 A contact plan is a DataFrame with one row per link window: ``a``, ``b`` (node names), ``start_s``, ``end_s``,
 ``delay_s`` (one-way propagation delay for that window), ``rate_bps`` and, optionally, ``directed`` (True: the row
 serves a -> b only; otherwise both ways). Other columns (``kind``, ``range_km``...) are carried along and ignored.
@@ -54,13 +58,17 @@ def earliest_arrival(
     plan: pd.DataFrame,
     source: str,
     target: str,
-    t0: float,
+    t0,
     *,
     size_bits: float = 0.0,
     no_transit: Iterable[str] = (),
     max_hops: int | None = None,
+    epoch=None,
 ) -> Arrival | None:
     """The earliest time data created at ``source`` at ``t0`` can reach ``target``; None when it never can.
+
+    ``t0`` is seconds since the epoch or any time form ``scenario.to_seconds`` reads; an absolute time (ISO string,
+    ``datetime``, astropy Time) needs ``epoch``.
 
     Dijkstra on (node, hops) labels by arrival time. That is exact because every window is FIFO: the arrival through
     it, ``max(t, start_s) + delay_s + size_bits / rate_bps``, never decreases with the time ``t`` data reaches its
@@ -69,13 +77,13 @@ def earliest_arrival(
     ``no_transit`` (ground stations, say) can be the source or the target but are never passed through;
     ``max_hops`` bounds the number of windows crossed.
     """
+    t0 = _start_time(t0, epoch)
     return _earliest(_Arcs(plan, size_bits), source, target, t0, no_transit, max_hops)
 
 
-def _earliest(arcs, source, target, t0, no_transit, max_hops) -> Arrival | None:
+def _earliest(arcs, source, target, t0: float, no_transit, max_hops) -> Arrival | None:
     src = arcs.node_id(source, "source")
     dst = arcs.node_id(target, "target")
-    t0 = _start_time(t0)
     if max_hops is not None and not (isinstance(max_hops, int | np.integer) and max_hops >= 0):
         raise ValueError(f"max_hops must be a whole number >= 0 or None (got {max_hops!r})")
     labels, first = _search(arcs, src, t0, arcs.ids_of(no_transit), dst, max_hops)
@@ -87,15 +95,24 @@ def _earliest(arcs, source, target, t0, no_transit, max_hops) -> Arrival | None:
 
 
 class ContactPlan:
-    """A contact plan prepared once for many ``earliest_arrival`` queries (its index is kept per data size)."""
+    """A contact plan prepared once for many ``earliest_arrival`` queries (its index is kept per data size).
 
-    def __init__(self, plan: pd.DataFrame):
+    ``epoch`` (an astropy Time or ISO string) lets queries start at an absolute time; with ``duration_s`` (the run
+    length) a start time outside [0, duration_s] is a ValueError.
+    """
+
+    def __init__(self, plan: pd.DataFrame, *, epoch=None, duration_s: float | None = None):
+        from .scenario import utc_time, to_duration
+
         self.plan = plan
+        self.epoch = None if epoch is None else utc_time(epoch, "epoch")
+        self.duration_s = None if duration_s is None else to_duration(duration_s, name="duration_s")
         self._arcs: dict[float, _Arcs] = {}
 
-    def earliest_arrival(self, source: str, target: str, t0: float, *, size_bits: float = 0.0,
+    def earliest_arrival(self, source: str, target: str, t0, *, size_bits: float = 0.0,
                          no_transit: Iterable[str] = (), max_hops: int | None = None) -> Arrival | None:
-        """As the module function ``earliest_arrival`` on this plan."""
+        """As the module function ``earliest_arrival`` on this plan; ``t0`` takes any time form."""
+        t0 = _start_time(t0, self.epoch, self.duration_s)
         key = float(size_bits)
         if key not in self._arcs:
             self._arcs[key] = _Arcs(self.plan, size_bits)
@@ -105,19 +122,21 @@ class ContactPlan:
 def earliest_arrivals(
     plan: pd.DataFrame,
     source: str,
-    t0: float,
+    t0,
     *,
     size_bits: float = 0.0,
     no_transit: Iterable[str] = (),
+    epoch=None,
 ) -> pd.DataFrame:
     """The earliest arrival at every node reachable from ``source``: columns node, arrival_s, hops, path.
 
     One search serves every node, with the rules (and tie-breaks) of ``earliest_arrival``; ``hops`` counts windows
     crossed, ``path`` lists the nodes visited. The source is included (hops 0) and rows are ordered by arrival.
+    ``t0`` takes any time form, as in ``earliest_arrival``.
     """
+    t0 = _start_time(t0, epoch)
     arcs = _Arcs(plan, size_bits)
     src = arcs.node_id(source, "source")
-    t0 = _start_time(t0)
     labels, first = _search(arcs, src, t0, arcs.ids_of(no_transit), None, None)
     rows = []
     for v, state in first.items():
@@ -232,14 +251,17 @@ def _check_rows(bad: np.ndarray, message: str, show) -> None:
         raise ValueError(f"contact plan: {message} ({rows} at position {where[0]}: {show(where[0])})")
 
 
-def _start_time(t0) -> float:
-    try:
+def _start_time(t0, epoch=None, end: float | None = None) -> float:
+    """Seconds since the epoch from any time form: a finite float within [0, end] passes at once."""
+    if isinstance(t0, float | int | np.integer | np.floating) and not isinstance(t0, bool | np.timedelta64):
         t = float(t0)
-    except (TypeError, ValueError):
-        raise ValueError(f"t0 must be a time in s (got {t0!r})") from None
-    if not math.isfinite(t):
-        raise ValueError(f"t0 must be finite (got {t0!r})")
-    return t
+        if not math.isfinite(t):
+            raise ValueError(f"t0 must be finite (got {t0!r})")
+        if end is None or 0.0 <= t <= end:
+            return t
+    from .scenario import to_seconds
+
+    return to_seconds(t0, epoch=epoch, end=end, name="t0")
 
 
 def _search(arcs: _Arcs, src: int, t0: float, no_transit: frozenset[int], target: int | None, max_hops: int | None):

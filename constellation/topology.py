@@ -207,11 +207,31 @@ class Network:
     altitude. Every ISL, grid ones included, must also be within ``isl_max_range_km``; the reach of a link model
     with ``max_range_km()`` limits its links too, and a link whose model gives rate 0 is no link. Routes never
     pass through a ground station unless ``config.stations_relay``.
+
+    Every method that takes a time takes it in any form ``scenario.to_seconds`` reads: seconds since the epoch, an
+    astropy Quantity, a ``timedelta``, a string with a unit (``"10 min"``), or an absolute time (ISO string,
+    ``datetime``, astropy ``Time``) measured from ``epoch`` (default: the fleet's epoch). With ``duration_s`` (the
+    run length, as ``Scenario.network()`` sets it) a time outside [0, duration_s] is a ValueError naming the
+    argument; without it any finite time goes.
     """
 
-    def __init__(self, fleet, stations, config: LinkConfig):
+    def __init__(self, fleet, stations, config: LinkConfig, *, epoch=None, duration_s: float | None = None):
         from .access import station_arrays
 
+        if epoch is None:
+            epoch = getattr(fleet, "epoch", None)
+        elif not type(epoch).__module__.startswith("astropy.time"):
+            from .scenario import utc_time
+
+            epoch = utc_time(epoch, "epoch")
+        self.epoch = epoch
+        """The time ``t = 0`` (astropy Time), which ISO times are measured from; None when unknown."""
+        if duration_s is not None:
+            from .scenario import to_duration
+
+            duration_s = to_duration(duration_s, name="duration_s")
+        self.duration_s = duration_s
+        """Length of the run (s): times outside [0, duration_s] are refused; None accepts any finite time."""
         self.fleet = fleet
         self.stations = list(stations)
         self.config = config
@@ -257,20 +277,68 @@ class Network:
         except (KeyError, TypeError):
             raise ValueError(f"no satellite, relay or station named {name!r}" + _hint(name, self.names)) from None
 
+    def _time(self, t, name: str = "t") -> float:
+        """Seconds since the epoch from any time form, inside the run when its length is known."""
+        if isinstance(t, (float, int)) and not isinstance(t, bool):
+            x = float(t)
+            end = self.duration_s
+            if (end is None and x - x == 0.0) or (end is not None and 0.0 <= x <= end):
+                return x
+        from .scenario import to_seconds
+
+        return to_seconds(t, epoch=self.epoch, end=self.duration_s, name=name)
+
+    def _times(self, times, name: str = "times") -> np.ndarray:
+        """Seconds since the epoch (1-d float array) from an array of times or a sequence of any time forms."""
+        if isinstance(times, (str, bytes)) or not np.iterable(times):
+            return np.array([self._time(times, name)])
+        if hasattr(times, "to_numpy"):
+            times = times.to_numpy()
+        if hasattr(times, "unit") and hasattr(times, "to_value"):
+            import astropy.units as u
+
+            if not (times.unit == u.dimensionless_unscaled or times.unit.is_equivalent(u.s)):
+                return np.array([self._time(np.ravel(times)[0], f"{name}[0]")])
+            times = np.asarray(times.to_value(u.s), dtype=float)
+        elif type(times).__module__.startswith("astropy.time"):
+            if self.epoch is None:
+                return np.array([self._time(times[0], f"{name}[0]")])
+            times = np.round(np.asarray((times - self.epoch).to_value("s"), dtype=float), 9)
+        if isinstance(times, np.ndarray) and times.dtype.kind in "Mm":
+            if times.dtype.kind == "m":
+                times = times / np.timedelta64(1, "s")
+            elif self.epoch is not None:
+                from astropy.time import Time
+
+                times = np.round(np.asarray((Time(times.ravel(), scale="utc") - self.epoch).to_value("s"),
+                                            dtype=float), 9)
+        if isinstance(times, np.ndarray) and times.dtype.kind in "fiu":
+            x = np.asarray(times, dtype=float).ravel()
+            end = self.duration_s
+            ok = np.isfinite(x) if end is None else (x >= 0.0) & (x <= end)
+            if ok.all():
+                return x
+            return np.array([v if good else self._time(v, f"{name}[{k}]")
+                             for k, (v, good) in enumerate(zip(x.tolist(), ok.tolist()))], dtype=float)
+        return np.array([self._time(t, f"{name}[{k}]") for k, t in enumerate(np.ravel(times)
+                         if isinstance(times, np.ndarray) else times)], dtype=float)
+
     def _positions(self, t: float) -> np.ndarray:
         if self.n_fleet == 0:
             return np.zeros((0, 3))
         return self.fleet.states(np.array([t]), frame="itrs")[0][:, 0, :]
 
-    def links_at(self, t: float) -> Links:
-        """Every link at ``t`` (seconds since the epoch), computed for all node pairs at once (arrays read-only:
-        the last answer is kept for the next call at the same time).
+    def links_at(self, t) -> Links:
+        """Every link at ``t`` (seconds since the epoch, or any time form; see the class), computed for all node
+        pairs at once (arrays read-only: the last answer is kept for the next call at the same time).
 
         Line-of-sight ISL candidates come from a cKDTree range query, within ``isl_max_range_km`` or
         2 sqrt(r_max^2 - (R_EARTH + grazing)^2) if shorter: two points whose line clears the sphere are no further
         apart than the sum of their tangent lengths, so the query is bounded even with no range limit.
         """
-        t = float(t)
+        return self._links_at(self._time(t))
+
+    def _links_at(self, t: float) -> Links:
         if self._last is not None and self._last[0] == t:
             return self._last[1]
         r = self._positions(t)
@@ -354,17 +422,20 @@ class Network:
         a, b, rng = a[ok], b[ok], rng[ok]
         return [(np.minimum(a, b), np.maximum(a, b), "isl", rng, self.config.isl_model)]
 
-    def graph_at(self, t: float):
-        """The network at ``t`` as a networkx Graph.
+    def graph_at(self, t):
+        """The network at ``t`` (any time form; see the class) as a networkx Graph.
 
         Nodes carry ``kind`` and ``position_km`` (ITRS); edges carry ``kind``, ``range_km``, ``delay_s`` and
-        ``rate_bps``; the graph's ``t_s`` attribute is the time.
+        ``rate_bps``; the graph's ``t_s`` attribute is the time in seconds since the epoch.
         """
+        return self._graph_at(self._time(t))
+
+    def _graph_at(self, t: float):
         import networkx as nx
 
-        links = self.links_at(t)
+        links = self._links_at(t)
         r = self._last[2]
-        graph = nx.Graph(t_s=float(t))
+        graph = nx.Graph(t_s=t)
         positions = np.vstack([r, self._sta_pos]).tolist()
         graph.add_nodes_from(
             (name, {"kind": kind, "position_km": tuple(p)}) for name, kind, p in zip(self.names, self.kinds, positions)
@@ -379,17 +450,21 @@ class Network:
         return graph
 
     def snapshots(self, times):
-        """Graphs at each of ``times``, one at a time."""
-        for t in times:
-            yield self.graph_at(t)
+        """Graphs at each of ``times``, one at a time (an iterator). An array, list or tuple of times is checked
+        whole before the first graph; any other iterable (a generator, say) is read one time at a time."""
+        if isinstance(times, np.ndarray | list | tuple) or hasattr(times, "unit") or hasattr(times, "jd1"):
+            return (self._graph_at(t) for t in self._times(times).tolist())
+        return (self._graph_at(self._time(t, f"times[{k}]")) for k, t in enumerate(times))
 
-    def lowest_latency(self, a: str, b: str, t: float) -> Route | None:
-        """The path of least propagation delay from ``a`` to ``b`` at ``t`` (networkx Dijkstra), or None."""
+    def lowest_latency(self, a: str, b: str, t) -> Route | None:
+        """The path of least propagation delay from ``a`` to ``b`` at ``t`` (any time form; see the class;
+        networkx Dijkstra), or None."""
         import networkx as nx
 
         self.index(a)
         self.index(b)
-        full = self.graph_at(t)
+        t = self._time(t)
+        full = self._graph_at(t)
         graph = full
         if not self.config.stations_relay:
             graph = nx.subgraph_view(full, filter_node=lambda n: n == a or n == b or full.nodes[n]["kind"] != "station")
@@ -397,7 +472,7 @@ class Network:
             latency, path = nx.single_source_dijkstra(graph, a, b, weight="delay_s")
         except nx.NetworkXNoPath:
             return None
-        return Route(list(path), float(latency), len(path) - 1, float(t))
+        return Route(list(path), float(latency), len(path) - 1, t)
 
     def _sparse(self, links: Links):
         """Directed csgraph of the links; without ``stations_relay`` each station is an out-node (n_fleet + g)
@@ -419,27 +494,32 @@ class Network:
             return k + len(self.stations)
         return k
 
-    def latency_matrix(self, t: float, sources=None, targets=None) -> np.ndarray:
-        """One-way lowest latency (s) from every source to every target at ``t``: array (sources, targets).
+    def latency_matrix(self, t, sources=None, targets=None) -> np.ndarray:
+        """One-way lowest latency (s) from every source to every target at ``t`` (any time form; see the class):
+        array (sources, targets).
 
         ``sources`` and ``targets`` are node names (default: every station). Unreachable pairs are inf and a node
         to itself is 0. Same answers as ``lowest_latency``, through scipy's csgraph Dijkstra.
         """
         from scipy.sparse.csgraph import dijkstra
 
+        t = self._time(t)
         station_names = [s.name for s in self.stations]
         src = [self.index(n) for n in (station_names if sources is None else sources)]
         tgt = [self.index(n) for n in (station_names if targets is None else targets)]
         if not src or not tgt:
             return np.zeros((len(src), len(tgt)))
-        dist = dijkstra(self._sparse(self.links_at(t)), directed=True, indices=src)
+        dist = dijkstra(self._sparse(self._links_at(t)), directed=True, indices=src)
         out = dist[:, [self._target_node(k) for k in tgt]]
         out[np.equal.outer(np.array(src), np.array(tgt))] = 0.0
         return out
 
     def latency_series(self, a: str, b: str, times):
         """Lowest latency from ``a`` to ``b`` at each of ``times`` as a DataFrame (t_s, latency_s, round_trip_s,
-        hops, path); latency NaN, hops NA and path empty where no route exists."""
+        hops, path); latency NaN, hops NA and path empty where no route exists.
+
+        ``times`` is an array of seconds (checked once, then used as is), an astropy Quantity or Time array, or a
+        list of times in any form (see the class)."""
         import pandas as pd
         from scipy.sparse.csgraph import dijkstra
 
@@ -447,11 +527,11 @@ class Network:
         tgt = self._target_node(tgt_name)
         n_nodes = len(self.names)
         rows = {c: [] for c in SERIES_COLUMNS}
-        for t in np.asarray(times, dtype=float).ravel():
+        for t in self._times(times).tolist():
             if src == tgt_name:
                 latency, path = 0.0, [a]
             else:
-                dist, pred = dijkstra(self._sparse(self.links_at(t)), directed=True, indices=src,
+                dist, pred = dijkstra(self._sparse(self._links_at(t)), directed=True, indices=src,
                                       return_predecessors=True)
                 latency, path = float(dist[tgt]), []
                 if np.isfinite(latency):
@@ -476,8 +556,9 @@ class Network:
         """See the module function ``unreachable_intervals``."""
         return unreachable_intervals(series)
 
-    def link_plan(self, start_s: float, end_s: float, *, contacts=None):
-        """Every link window in [start_s, end_s] as a DataFrame, one row per window (columns ``PLAN_COLUMNS``).
+    def link_plan(self, start_s, end_s, *, contacts=None):
+        """Every link window in [start_s, end_s] as a DataFrame, one row per window (columns ``PLAN_COLUMNS``);
+        the two ends take any time form (see the class) and times in the table are seconds since the epoch.
 
         Station windows (downlink, feeder) are ``access.contact_windows``, or ``contacts`` when the caller already
         has that table for this fleet, these stations and this span. Relay and ISL windows come from
@@ -493,6 +574,7 @@ class Network:
         """
         import pandas as pd
 
+        start_s, end_s = self._time(start_s, "start_s"), self._time(end_s, "end_s")
         if end_s <= start_s or self.n_fleet == 0:
             return pd.DataFrame({c: [] for c in PLAN_COLUMNS})
         frames = [self._station_plan(start_s, end_s, contacts), self._pair_plan(start_s, end_s)]

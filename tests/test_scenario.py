@@ -140,7 +140,7 @@ def test_python_and_yaml_scenarios_are_equal():
 @pytest.mark.parametrize(
     "value, km",
     [("0.51 Mm", 510.0), ("510 km", 510.0), ("510000 m", 510.0), (510, 510.0), ("510", 510.0),
-     (510 * u.km, 510.0), (0.51 * u.Mm, 510.0), ("1e3 m", 1.0)],
+     (510 * u.km, 510.0), (0.51 * u.Mm, 510.0), ("1.5e5 m", 150.0)],
 )
 def test_lengths_convert_to_km(value, km):
     assert Circular(name="a", altitude=value).altitude == pytest.approx(km)
@@ -228,6 +228,27 @@ def test_import_is_light():
     code = "import sys, constellation.scenario; print(sorted({m.split('.')[0] for m in sys.modules}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "boinor" not in out and "astropy" not in out
+
+
+LAYERS = ["units", "base", "orbits", "links", "mission", "model", "problems", "loading"]
+
+
+@pytest.mark.parametrize("module", LAYERS)
+def test_each_module_imports_alone_and_only_the_ones_above_it(module):
+    # The package's __init__ is replaced by an empty package, so only the module's own imports run.
+    code = textwrap.dedent(f"""
+        import importlib, sys, types
+        import constellation
+        package = types.ModuleType("constellation.scenario")
+        package.__path__ = [constellation.__path__[0] + "/scenario"]
+        sys.modules["constellation.scenario"] = package
+        importlib.import_module("constellation.scenario.{module}")
+        print(" ".join(sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("constellation.scenario."))))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(out.split())
+    assert module in loaded
+    assert loaded <= set(LAYERS[:LAYERS.index(module) + 1])
 
 
 # Bad inputs: every problem names the field path and the YAML line.

@@ -1,8 +1,8 @@
 """Mean classical element sets and the constellation builders that make them.
 
 Builders take astropy ``Quantity`` values (bare numbers are read in the unit each parameter names) and return an
-``Elements`` array set in km and rad. Every builder refuses orbits that cannot fly: ``e >= 1``, a perigee below the
-surface, or a sun-synchronous request with no solution.
+``Elements`` array set in km and rad. Every builder refuses orbits that cannot fly: ``e >= 1``, a perigee below
+``MIN_PERIGEE_KM`` (100 km, the Karman line), or a sun-synchronous request with no solution.
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ class Elements:
         return self.a * (1.0 - self.ecc) - R_EARTH
 
 
+MIN_PERIGEE_KM = 100.0
+"""Lowest perigee altitude accepted, km: the Karman line."""
+
+
 def check_feasible(a, ecc) -> None:
     """Raise ValueError for an orbit that is not a closed ellipse clear of the Earth."""
     a = np.asarray(a, dtype=float)
@@ -82,6 +86,11 @@ def check_feasible(a, ecc) -> None:
         raise ValueError(
             f"perigee is {perigee.min():.1f} km above the surface: the orbit would hit the Earth "
             f"(semi-major axis {a[np.argmin(perigee)]:.1f} km, Earth radius {R_EARTH} km)"
+        )
+    if np.any(perigee < MIN_PERIGEE_KM):
+        raise ValueError(
+            f"perigee is {perigee.min():.1f} km above the surface, below the {MIN_PERIGEE_KM:g} km floor (the Karman "
+            f"line: below it the air brings a satellite down within hours and no orbit model here applies)"
         )
 
 
@@ -166,10 +175,15 @@ def parse_ltan(value) -> float:
         try:
             if ":" in text:
                 hh, mm = text.split(":", 1)
+                if not (hh.strip().isdigit() and mm.strip().isdigit()) or int(mm) >= 60:
+                    raise ValueError(f"local time of the ascending node 'HH:MM' needs whole hours and minutes below "
+                                     f"60 (got {value!r})")
                 hours = int(hh) + int(mm) / 60.0
             else:
                 hours = float(text)
-        except ValueError:
+        except ValueError as exc:
+            if "HH:MM" in str(exc) and "below 60" in str(exc):
+                raise
             raise ValueError(f"local time of the ascending node must be hours or 'HH:MM' (got {value!r})") from None
     else:
         hours = float(as_value(value, "hourangle"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +77,7 @@ class Fleet:
 
         self.epoch = Time(self.epoch, scale="utc")
         names = [m.name for m in self.members]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, k in Counter(names).items() if k > 1)
         if dupes:
             raise ValueError(f"satellite names must be unique; repeated: {', '.join(dupes)}")
         if self.rotation is None:
