@@ -13,7 +13,7 @@ def __getattr__(name):
 
         return getattr(scenario, name)
     if name == "sweep":
-        from .sweep import sweep
+        from .sweeps import sweep
 
         return sweep
     if name == "simulate":

@@ -60,7 +60,7 @@ def plot(table, path: Path) -> None:
 
 
 def main() -> None:
-    from constellation.sweep import sweep
+    from constellation.sweeps import sweep
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("sweep-swarm"), help="sweep folder (default: sweep-swarm)")

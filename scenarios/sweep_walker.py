@@ -73,7 +73,7 @@ def plot(table, path: Path) -> None:
 
 
 def main() -> None:
-    from constellation.sweep import sweep
+    from constellation.sweeps import sweep
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("sweep-walker"), help="sweep folder (default: sweep-walker)")

@@ -10,15 +10,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
-from constellation import sweep as sweep_module
+from constellation.sweeps import execute as execute_module
 from constellation.scenario import Scenario, load_scenario
-from constellation.sweep import SweepError, read_sweep, sweep, sweep_runs
+from constellation.sweeps import SweepError, read_sweep, sweep, sweep_runs
+from constellation.sweeps.execute import Executor, Task
 
 LAYOUT = {"soleimani.planes": [2, 5], "relay.enabled": [True, False]}
 METRICS = ["latency_message.mean_s", "delivered", "relay_utilisation", "passes_per_day", "contacts"]
@@ -212,7 +213,7 @@ def dask_cluster():
 
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                       silence_logs=logging.ERROR) as cluster:
         yield cluster
 
@@ -235,7 +236,7 @@ def test_dask_without_a_scheduler_starts_a_local_cluster(tiny):
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tiny, monkeypatch, tmp_path):
-    monkeypatch.setattr(sweep_module, "SCHEDULER_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(execute_module, "SCHEDULER_TIMEOUT_S", 1.0)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -244,20 +245,75 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tiny, monk
     assert not (tmp_path / "out").exists()
 
 
-def _exit_on_boom(payload):
-    if payload == "boom":
-        os._exit(3)
-    return {"status": "ok", "error": None, "metrics": {"value": payload}, "derived": {}}
+def listening(process) -> set:
+    """The (address, port) pairs a process listens on."""
+    return {(c.laddr.ip, c.laddr.port) for c in process.net_connections("inet") if c.status == psutil.CONN_LISTEN}
 
 
-def test_a_run_that_kills_its_worker_is_retried_then_recorded_and_the_rest_finish():
-    tasks = [SimpleNamespace(key=str(k), payload=k) for k in range(6)] + [SimpleNamespace(key="b", payload="boom")]
+def test_a_run_that_kills_its_worker_is_retried_then_recorded_and_the_rest_finish(tmp_path):
+    """On the sweep's LocalCluster, through Dask: a run that kills its worker process every time is run again
+    ``retries`` times and then recorded as failed; one that kills it once is run again and succeeds; the others
+    finish. Every socket the cluster opens listens on 127.0.0.1 only."""
+    marker = str(tmp_path / "died once")
+
+    def exit_on_boom(payload):
+        if payload == "boom" or (payload == "once" and not os.path.exists(marker)):
+            if payload == "once":
+                open(marker, "w").close()
+            os._exit(3)
+        return {"status": "ok", "error": None, "metrics": {"value": payload}, "derived": {}}
+
+    tasks = [Task(str(k), k) for k in range(6)] + [Task("b", "boom"), Task("o", "once")]
     done = {}
-    sweep_module._run_local(tasks, 2, 1, lambda t, r, n: done.__setitem__(t.key, (r, n)), fn=_exit_on_boom)
+    me = psutil.Process()
+    before, children = listening(me), {p.pid for p in me.children(recursive=True)}
+    with Executor("local", workers=2, retries=1) as executor:
+        opened = (listening(me) - before).union(*(listening(p) for p in me.children(recursive=True)
+                                                   if p.pid not in children))
+        assert len(opened) >= 5 and {ip for ip, _ in opened} == {"127.0.0.1"}, opened
+        executor.run(tasks, lambda t, r, n: done.__setitem__(t.key, (r, n)), fn=exit_on_boom)
     assert set(done) == {t.key for t in tasks}
     assert all(done[str(k)][0]["status"] == "ok" and done[str(k)][0]["metrics"]["value"] == k for k in range(6))
     result, attempts = done["b"]
     assert result["status"] == "failed" and "worker process died" in result["error"] and attempts == 2
+    result, attempts = done["o"]
+    assert result["status"] == "ok" and result["metrics"]["value"] == "once" and attempts == 2
+
+
+def test_a_run_past_the_timeout_is_stopped_and_recorded_and_the_rest_finish():
+    """The timeout on the Dask path: the run is cancelled, its worker process restarted, and the sweep goes on."""
+    def sleep_on_slow(payload):
+        if payload == "slow":
+            time.sleep(600)
+        return {"status": "ok", "error": None, "metrics": {"value": payload}, "derived": {}}
+
+    tasks = [Task(str(k), k) for k in range(4)] + [Task("s", "slow")]
+    done = {}
+    with Executor("local", workers=2, retries=1, timeout=10) as executor:
+        executor.run(tasks, lambda t, r, n: done.__setitem__(t.key, (r, n)), fn=sleep_on_slow)
+    assert set(done) == {t.key for t in tasks}
+    assert all(done[str(k)][0]["status"] == "ok" for k in range(4))
+    result, attempts = done["s"]
+    assert result["status"] == "failed" and attempts == 1
+    assert "RunTimeout" in result["error"] and "timeout of 10 s" in result["error"]
+
+
+def test_a_run_past_the_timeout_in_process_is_recorded_as_failed(tiny, tmp_path):
+    table = sweep(tiny, {"soleimani.planes": [2]}, metrics=["contacts"], executor="inprocess", timeout=0.001,
+                  out=tmp_path, progress=False)
+    assert list(table["status"]) == ["failed"] and "RunTimeout" in table["error"].iloc[0]
+    assert "timeout of 0.001 s" in table["error"].iloc[0]
+    with pytest.raises(SweepError, match="timeout"):
+        sweep(tiny, LAYOUT, executor="inprocess", timeout=0, progress=False)
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tiny_file, tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text(f"from constellation.sweeps import sweep\n"
+                      f"sweep({str(tiny_file)!r}, {{'soleimani.planes': [2]}}, workers=1, progress=False)\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "SweepError" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr
 
 
 # The store: resume, refusal
@@ -291,7 +347,7 @@ def _wait_for_records(proc: subprocess.Popen, out: Path, n: int, timeout: float 
 
 def test_a_killed_sweep_loses_nothing_and_resumes(tiny_file, tiny, counted, tmp_path):
     space = {"soleimani.planes": [1, 2, 5], "relay.enabled": [True, False]}
-    code = (f"from constellation.sweep import sweep\nsweep({str(tiny_file)!r}, {space!r}, seeds=2, "
+    code = (f"from constellation.sweeps import sweep\nsweep({str(tiny_file)!r}, {space!r}, seeds=2, "
             f"executor='local', workers=2, out={str(tmp_path)!r}, progress=False)\n")
     proc = _subprocess(code)
     _wait_for_records(proc, tmp_path, 2)
@@ -331,7 +387,7 @@ def _sweep_registered() -> bool:
     return any(c.name == "sweep" for c in cli.app.registered_commands)
 
 
-TINY_APP = ("import typer; from constellation.cli_sweep import sweep_command; "
+TINY_APP = ("import typer; from constellation.cli.sweep import sweep_command; "
             "app = typer.Typer(add_completion=False, pretty_exceptions_enable=False); "
             "app.command()(sweep_command); app()")
 
@@ -368,6 +424,15 @@ def test_cli_ranges_and_samples(tiny_file, tmp_path):
     table = pd.read_parquet(tmp_path / "results.parquet")
     assert sorted(table["soleimani.planes"]) == [1, 2, 3]
     assert sorted(np.floor((table["soleimani.altitude"] - 500) / 100 * 3).astype(int)) == [0, 1, 2]
+
+
+def test_cli_timeout_records_the_run_as_failed(tiny_file, tmp_path):
+    proc = sweep_cli(tiny_file, "--param", "soleimani.planes=2", "--executor", "inprocess", "--timeout", "0.001",
+                     "--metric", "contacts", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 runs: 0 ok, 1 failed" in proc.stdout and "RunTimeout" in proc.stderr
+    table = pd.read_parquet(tmp_path / "results.parquet")
+    assert list(table["status"]) == ["failed"] and "timeout of 0.001 s" in table["error"].iloc[0]
 
 
 @pytest.fixture(scope="module")
@@ -428,3 +493,19 @@ def test_cli_ctrl_c_keeps_what_finished_and_the_same_command_resumes(tiny_file, 
     assert again.returncode == 0, again.stderr
     assert {k: v for k, v in records(tmp_path).items() if k in kept} == kept
     assert len(pd.read_parquet(tmp_path / "results.parquet")) == 36
+
+
+def test_constellation_sweep_stays_callable(tiny):
+    """``constellation.sweep`` is the function, on every call, even after the sweeps module has been imported."""
+    import importlib
+
+    import constellation
+
+    importlib.import_module("constellation.sweeps")
+    small = tiny.model_copy(update={"duration": 1800.0})
+    first = constellation.sweep(small, {"soleimani.planes": [2]}, metrics=["contacts"], executor="inprocess",
+                                progress=False)
+    second = constellation.sweep(small, {"soleimani.planes": [2]}, metrics=["contacts"], executor="inprocess",
+                                 progress=False)
+    assert callable(constellation.sweep)
+    pd.testing.assert_frame_equal(first.drop(columns="wall_time_s"), second.drop(columns="wall_time_s"))
