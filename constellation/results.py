@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,17 +61,6 @@ def station_table(contacts: pd.DataFrame, stations: list[str], duration_s: float
     return pd.DataFrame(rows)
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 TABLES = ("contacts", "links", "products", "events", "targets", "satellites", "throughput", "outages", "battery")
 
 
@@ -114,32 +104,128 @@ class Results:
             out["mission"] = self.metrics
         return out
 
-    def save(self, out_dir: str | Path) -> Path:
-        """Write every table as Parquet and summary.json into ``out_dir`` (created if needed), each atomically."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
-            table = getattr(self, name)
-            if table is not None:
-                _atomic_write(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
-        text = json.dumps(_finite(self.summary), indent=2, default=_json_default)
-        _atomic_write(out / SUMMARY_FILE, lambda p: Path(p).write_text(text + "\n"))
+    def save(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
+        """Write every table as Parquet and summary.json into ``out_dir``; return it.
+
+        The files are written into a new folder beside ``out_dir`` and moved in at the end, summary.json last, so an
+        interrupted save leaves nothing that ``load`` takes for a finished run. A folder that already holds files is
+        refused (``RunFolderError``) unless ``overwrite``, which first removes the previous run's files (and only
+        those).
+        """
+        out = check_destination(out_dir, overwrite=overwrite)
+        written = [name for name in TABLES if getattr(self, name) is not None]
+        summary = dict(self.summary, tables=written)
+        text = json.dumps(_finite(summary), indent=2, default=_json_default) + "\n"
+        stage = _staging_folder(out)
+        try:
+            for name in written:
+                getattr(self, name).to_parquet(stage / f"{name}.parquet", index=False)
+            (stage / SUMMARY_FILE).write_text(text)
+            if out.is_dir():
+                _remove_run_files(out)
+                for name in written:
+                    os.replace(stage / f"{name}.parquet", out / f"{name}.parquet")
+                os.replace(stage / SUMMARY_FILE, out / SUMMARY_FILE)
+            else:
+                os.replace(stage, out)
+        finally:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
         return out
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "Results":
-        """Read a run folder written by ``save``."""
+        """Read a run folder written by ``save``: the tables its summary.json lists, and nothing else."""
         run = Path(run_dir)
-        if not (run / SUMMARY_FILE).is_file() or not (run / CONTACTS_FILE).is_file():
-            raise FileNotFoundError(f"{run} is not a run folder: it needs {SUMMARY_FILE} and {CONTACTS_FILE}")
-        summary = json.loads((run / SUMMARY_FILE).read_text())
-        stations = pd.DataFrame(summary.pop("stations"))
-        name, epoch, duration = summary.pop("scenario"), summary.pop("epoch"), summary.pop("duration_s")
+        if not run.is_dir():
+            raise RunFolderError(f"{run} is not a run folder: {'no such folder' if not run.exists() else 'not a folder'}")
+        if not (run / SUMMARY_FILE).is_file():
+            raise RunFolderError(f"{run} is not a run folder: it has no {SUMMARY_FILE} (not a run, or one that did "
+                                 "not finish)")
+        try:
+            summary = json.loads((run / SUMMARY_FILE).read_text())
+            stations = pd.DataFrame(summary.pop("stations"))
+            name, epoch, duration = summary.pop("scenario"), summary.pop("epoch"), summary.pop("duration_s")
+            written = summary.pop("tables")
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RunFolderError(f"{run / SUMMARY_FILE} is damaged or not a run summary ({type(exc).__name__}: "
+                                 f"{exc})") from None
+        if not isinstance(written, list) or "contacts" not in written or not set(written) <= set(TABLES):
+            raise RunFolderError(f"{run / SUMMARY_FILE}: 'tables' must list the run's tables, contacts included "
+                                 f"(got {written!r})")
         summary.pop("contacts", None)
         metrics = summary.pop("mission", {})
-        tables = {n: pd.read_parquet(run / f"{n}.parquet") for n in TABLES if (run / f"{n}.parquet").is_file()}
+        tables = {}
+        for table in written:
+            path = run / f"{table}.parquet"
+            try:
+                tables[table] = pd.read_parquet(path)
+            except FileNotFoundError:
+                raise RunFolderError(f"{run} is incomplete: {SUMMARY_FILE} lists {path.name}, which is missing") \
+                    from None
+            except Exception as exc:
+                raise RunFolderError(f"{path} is damaged ({type(exc).__name__}: {exc})") from None
         contacts = tables.pop("contacts")
         return cls(name, epoch, duration, contacts, stations, summary, metrics=metrics, **tables)
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be written to or read: missing, damaged, partial or holding another run."""
+
+
+RUN_FILES = tuple(f"{name}.parquet" for name in TABLES) + (SUMMARY_FILE,)
+
+
+def check_destination(out_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """``out_dir`` as a Path if a run can be saved there, else a ``RunFolderError`` saying why.
+
+    The folder may be missing (its parent must then be creatable and writable), empty, or, with ``overwrite``,
+    hold a previous run, whose files ``save`` replaces; a folder holding anything else is never written into.
+    """
+    out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"{out} exists and is not a folder")
+    if out.is_dir():
+        present = sorted(p.name for p in out.iterdir())
+        others = [n for n in present if n not in RUN_FILES]
+        if others:
+            shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            raise RunFolderError(f"{out} holds files that are not a run's ({shown}): choose a new or empty folder")
+        if present and not overwrite:
+            raise RunFolderError(f"{out} holds another run's files ({', '.join(present[:4])}"
+                                 f"{', ...' if len(present) > 4 else ''}): choose a new folder, or overwrite it "
+                                 "(--overwrite; overwrite=True in Python)")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise RunFolderError(f"{out} is not writable")
+        return out
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RunFolderError(f"{out} cannot be created: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RunFolderError(f"{out} cannot be created: {parent} is not writable")
+    return out
+
+
+def _staging_folder(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        stage = out.parent / f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            stage.mkdir()
+            return stage
+        except FileExistsError:
+            continue
+    raise RunFolderError(f"cannot make a staging folder beside {out}")
+
+
+def _remove_run_files(out: Path) -> None:
+    """Remove a previous run's files from ``out``, summary.json first so no half-removed run looks finished."""
+    for name in (SUMMARY_FILE,) + tuple(n for n in RUN_FILES if n != SUMMARY_FILE):
+        path = out / name
+        if path.is_file():
+            path.unlink()
 
 
 def _finite(value):

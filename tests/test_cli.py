@@ -42,7 +42,7 @@ def test_run_writes_contacts_and_summary(swarm_run):
     assert (contacts["rise_s"] <= contacts["culmination_s"]).all()
     assert (contacts["culmination_s"] <= contacts["set_s"]).all()
     # The table printed per station names every station and the columns the issue asks for.
-    for word in ("passes/day", "longest gap", "mahdasht", "qeshm", "tabriz"):
+    for word in ("per day", "longest gap", "mahdasht", "qeshm", "tabriz"):
         assert word in proc.stdout
 
 
@@ -61,8 +61,10 @@ def test_run_default_folder_is_new(tmp_path):
     first = cli("run", SCENARIOS / "khayyam.yaml", cwd=tmp_path)
     second = cli("run", SCENARIOS / "khayyam.yaml", cwd=tmp_path)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert (tmp_path / "khayyam" / "summary.json").is_file()
-    assert (tmp_path / "khayyam-2" / "summary.json").is_file()
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and all(r.name.startswith("khayyam-") for r in runs)
+    assert all((r / "summary.json").is_file() for r in runs)
+    assert [p.name for p in tmp_path.iterdir()] == ["runs"]
 
 
 def test_run_accepts_a_scenario_script(tmp_path):
@@ -74,7 +76,7 @@ def test_run_accepts_a_scenario_script(tmp_path):
 def test_validate_ok():
     proc = cli("validate", SCENARIOS / "soleimani_swarm.yaml")
     assert proc.returncode == 0, proc.stderr
-    assert "10 satellites" in proc.stdout and "1 relays" in proc.stdout
+    assert "10 satellites" in proc.stdout and "1 relay," in proc.stdout and "3 ground stations" in proc.stdout
 
 
 def test_schema_is_json_schema():
@@ -196,3 +198,45 @@ def test_validate_deep_rebuilds_orbits_in_boinor():
     proc = cli("validate", "--deep", SCENARIOS / "khayyam.yaml")
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout
+    # The largest deviation of every check is printed, with its tolerance.
+    for check in ("semi-major axis", "eccentricity", "inclination", "RAAN", "period", "position at the epoch",
+                  "velocity at the epoch"):
+        assert check in proc.stdout
+    assert "largest deviation" in proc.stdout and "tolerance" in proc.stdout
+
+
+def test_cli_report_and_summary_show_the_same_statistics(swarm_run):
+    """One source of truth: every mission row the CLI prints is in the report, worded the same, from summary.json."""
+    from html import escape
+
+    from constellation.metrics import mission_rows, run_rows
+    from constellation.results import Results
+    from constellation.viz.report import render
+
+    out, proc = swarm_run
+    summary = json.loads((out / "summary.json").read_text())
+    html = render(out)
+    rows = mission_rows(summary["mission"])
+    assert len(rows) >= 8
+    for label, value in rows:
+        assert label in proc.stdout and value in proc.stdout, (label, value)
+        assert f"<td>{escape(label)}</td><td>{escape(value)}</td>" in html, (label, value)
+    for label, value in run_rows(Results.load(out)):
+        if label != "wall time":
+            assert f"<td>{escape(label)}</td><td>{escape(value)}</td>" in html, (label, value)
+    # The figures themselves, recomputed from the tables: data in bytes, latency statistics, counts.
+    products = pd.read_parquet(out / "products.parquet")
+    delivered = products[products["state"] == "delivered"]
+    gb = delivered["size_bits"].sum() / 8e9
+    assert f"{gb:.2f} GB of {products['size_bits'].sum() / 8e9:.2f} GB" in proc.stdout
+    images = delivered.loc[delivered["kind"] == "image", "latency_s"]
+    assert summary["mission"]["latency_image"]["p50_s"] == pytest.approx(images.median())
+    assert summary["mission"]["latency_image"]["mean_s"] == pytest.approx(images.mean())
+    # Rates with one decimal, counts as integers; the contact line says how many are relay-station windows.
+    contacts = pd.read_parquet(out / "contacts.parquet")
+    per_day = (contacts[contacts["station"] == "mahdasht"]["kind"] == "satellite").sum() / (summary["duration_s"] / 86400)
+    assert f" {per_day:.1f} " in proc.stdout
+    relay = int((contacts["kind"] == "relay").sum())
+    assert relay > 0
+    assert f"{len(contacts)} contact windows ({len(contacts) - relay} satellite-station, {relay} relay-station)" \
+        in proc.stdout

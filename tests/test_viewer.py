@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("czml3", reason="czml3 is not installed: pip install 'czml3>=4,<5'")
 
-from constellation.cli_view import view_command  # noqa: E402
+from constellation.cli.view import view_command  # noqa: E402
 from constellation.runner import run  # noqa: E402
 from constellation.scenario import load_scenario  # noqa: E402
 from constellation.viz import viewer  # noqa: E402

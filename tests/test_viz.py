@@ -173,7 +173,9 @@ def test_report_holds_the_runs_figures_and_plots(run_dir, scenario, tmp_path):
     out = report(run_dir, tmp_path / "report.html", scenario=scenario)
     html = out.read_text()
     assert f"<td>contact windows</td><td>{summary['contacts']}</td>" in html
-    assert f"<td>delivered</td><td>{summary['mission']['delivered']}</td>" in html
+    m = summary["mission"]
+    assert (f"<td>products</td><td>{m['products']} ({m['delivered']} delivered, {m['on_board']} on board, "
+            f"{m['dropped']} dropped)</td>") in html
     for row in summary["stations"]:
         assert f"<td>{row['station']}</td><td>{row['passes']}</td>" in html
     assert not re.search(r'(src|href)="(https?:)?//', html), "the report must not load anything from outside"
@@ -195,7 +197,7 @@ def test_report_without_scenario_leaves_out_geometry(run_dir, tmp_path):
 def _app():
     """The real CLI once ``plot`` and ``report`` are registered in it; until then a local app with both."""
     from constellation.cli import app
-    from constellation.cli_viz import plot_command, report_command
+    from constellation.cli.plots import plot_command, report_command
 
     names = {c.name for c in app.registered_commands}
     if {"plot", "report"} <= names:
@@ -251,8 +253,11 @@ def test_cli_plot_without_mission_data(run_dir, tmp_path):
 
     bare = tmp_path / "bare"
     bare.mkdir()
-    for name in ("summary.json", "contacts.parquet", "links.parquet"):
+    for name in ("contacts.parquet", "links.parquet"):
         shutil.copy(run_dir / name, bare / name)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary.pop("mission", None)
+    (bare / "summary.json").write_text(json.dumps({**summary, "tables": ["contacts", "links"]}))
     r = invoke("plot", bare, "latency", "--out", tmp_path / "l.png")
     assert r.exit_code == 2 and "has no mission" in r.output
     assert not (tmp_path / "l.png").exists()

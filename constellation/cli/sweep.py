@@ -1,4 +1,4 @@
-"""The ``constellation sweep`` command: a parameter sweep from the command line, registered in ``cli.py``."""
+"""The ``sweep`` command: a parameter sweep from the command line."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def parse_param(text: str) -> tuple[str, object]:
     """``PATH=V1,V2,...`` as (path, list of YAML scalars), or ``PATH=LOW..HIGH`` as (path, (low, high))."""
     import yaml
 
-    from .scenario import _Loader
+    from ..scenario import YamlLoader
 
     path, eq, values = text.partition("=")
     path = path.strip()
@@ -30,7 +30,7 @@ def parse_param(text: str) -> tuple[str, object]:
         low, high = (float(g) if re.search(r"[.eE]", g) else int(g) for g in m.groups())
         return path, (low, high)
     try:
-        parsed = yaml.load(f"[{values}]", Loader=_Loader)
+        parsed = yaml.load(f"[{values}]", Loader=YamlLoader)
     except yaml.YAMLError as exc:
         raise ValueError(f"cannot read the values {values!r}: {getattr(exc, 'problem', None) or exc}") from None
     if not parsed:
@@ -58,9 +58,12 @@ def sweep_command(
                                      "or passes_per_day, longest_gap_s, contacts, delivered_fraction, "
                                      "target_max_gap_s. Repeatable."),
     executor: Optional[str] = typer.Option(
-        None, "--executor", help="local (processes here, the default), inprocess (one by one, for debugging) or "
-                                 "dask (a local Dask cluster, or the one at --scheduler)."),
+        None, "--executor", help="local (a Dask LocalCluster of worker processes here, the default), inprocess "
+                                 "(one by one, for debugging) or dask (the Dask cluster at --scheduler)."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Worker processes (default: all cores)."),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", help="Seconds a run may take; one still going then is stopped (its worker process is "
+                                "restarted) and recorded as failed."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler, "
                                             "such as tcp://10.0.0.5:8786."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Run again the runs recorded as failed."),
@@ -68,32 +71,32 @@ def sweep_command(
     """Run a scenario over a grid or a sample of its parameters; one row per run in OUT/results.parquet."""
     from rich.markup import escape
 
-    from .cli import _fail, _load, console, err_console
-    from .sweep import SweepError, sweep
+    from .common import console, err_console, fail, load
+    from ..sweeps import SweepError, sweep
 
     parameters = {}
     for text in param or []:
         try:
             path, values = parse_param(text)
         except ValueError as exc:
-            _fail(f"--param {text!r}: {exc}")
+            fail(f"--param {text!r}: {exc}")
         if path in parameters:
-            _fail(f"--param: {path} is given twice")
+            fail(f"--param: {path} is given twice")
         parameters[path] = values
-    sc = _load(scenario)
+    sc = load(scenario)
     started = time.perf_counter()
     try:
         table = sweep(sc, parameters, method=method, samples=samples, seeds=seeds, rng=rng, metrics=metric,
                       executor=executor, workers=workers, scheduler=scheduler, out=out, progress=True,
-                      retry_failed=retry_failed)
+                      retry_failed=retry_failed, timeout=timeout)
     except SweepError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         err_console.print(f"interrupted: the runs that finished are kept in {out}; run the same command again to "
                           "go on from there", highlight=False, soft_wrap=True)
         raise typer.Exit(130)
     except OSError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_summary(table, list(parameters), console)
     failed = table[table["status"] == "failed"]
     console.print(f"{len(table)} runs: {len(table) - len(failed)} ok, {len(failed)} failed, in "

@@ -182,12 +182,14 @@ def reference_ephemeris(elements: Elements, epoch, t_s, method: str = "farnocchi
     return r, v
 
 
-def check_elements(elements: Elements, epoch, names: list[str] | None = None) -> list[str]:
+def check_elements(elements: Elements, epoch, names: list[str] | None = None,
+                   worst: dict | None = None) -> list[str]:
     """Build every satellite in boinor and list what looks wrong (an empty list when all is well).
 
     Checks: boinor accepts the orbit; its perigee clears boinor's Earth radius; boinor's a, e, i, RAAN and period
     read back what we gave; and its GCRS state at the epoch matches our Kepler state from the same elements (to
-    1 m and 1 mm/s; the two conversions are independent codes for the same formula).
+    1 m and 1 mm/s; the two conversions are independent codes for the same formula). A ``worst`` dict given is
+    filled with the largest deviation of each check: name -> (deviation, unit, tolerance, satellite).
     """
     import astropy.units as u
     from boinor.bodies import Earth
@@ -195,11 +197,18 @@ def check_elements(elements: Elements, epoch, names: list[str] | None = None) ->
     from .propagation import mean_elements_state
 
     problems: list[str] = []
+    worst = {} if worst is None else worst
     names = names or [f"satellite {i}" for i in range(len(elements))]
     r_ours, v_ours = mean_elements_state(
         elements.a, elements.ecc, elements.inc, elements.raan, elements.argp, elements.mean_anomaly, 0.0, j2=False
     )
     r_earth = Earth.R.to_value(u.km)
+
+    def note(check: str, value: float, unit: str, tolerance: float, who: str) -> bool:
+        if check not in worst or value > worst[check][0]:
+            worst[check] = (value, unit, tolerance, who)
+        return value > tolerance
+
     for i in range(len(elements)):
         who = names[i]
         try:
@@ -219,25 +228,28 @@ def check_elements(elements: Elements, epoch, names: list[str] | None = None) ->
         perigee = float(orbit.r_p.to_value(u.km)) - r_earth
         if perigee <= 0.0:
             problems.append(f"{who}: perigee {perigee:.1f} km is below boinor's Earth radius {r_earth:.3f} km")
-        da = abs(float(orbit.a.to_value(u.km)) - elements.a[i])
-        if da > 1e-6 * elements.a[i]:
-            problems.append(f"{who}: boinor reads a = {orbit.a.to_value(u.km):.6f} km, we gave {elements.a[i]:.6f} km")
-        if abs(ecc - elements.ecc[i]) > 1e-9:
+        a = float(orbit.a.to_value(u.km))
+        if note("semi-major axis", abs(a - elements.a[i]), "km", 1e-6 * elements.a[i], who):
+            problems.append(f"{who}: boinor reads a = {a:.6f} km, we gave {elements.a[i]:.6f} km")
+        if note("eccentricity", abs(ecc - elements.ecc[i]), "", 1e-9, who):
             problems.append(f"{who}: boinor reads e = {ecc:.9f}, we gave {elements.ecc[i]:.9f}")
-        if abs(float(orbit.inc.to_value(u.rad)) - elements.inc[i]) > 1e-9:
-            problems.append(f"{who}: boinor reads i = {orbit.inc.to_value(u.deg):.6f} deg, "
+        inc = float(orbit.inc.to_value(u.rad))
+        if note("inclination", np.degrees(abs(inc - elements.inc[i])), "deg", np.degrees(1e-9), who):
+            problems.append(f"{who}: boinor reads i = {np.degrees(inc):.6f} deg, "
                             f"we gave {np.degrees(elements.inc[i]):.6f}")
         if elements.inc[i] > 1e-6 and np.pi - elements.inc[i] > 1e-6:
-            d_raan = np.angle(np.exp(1j * (float(orbit.raan.to_value(u.rad)) - elements.raan[i])))
-            if abs(d_raan) > 1e-9:
+            d_raan = abs(np.angle(np.exp(1j * (float(orbit.raan.to_value(u.rad)) - elements.raan[i]))))
+            if note("RAAN", np.degrees(d_raan), "deg", np.degrees(1e-9), who):
                 problems.append(f"{who}: boinor reads RAAN {orbit.raan.to_value(u.deg):.6f} deg, "
                                 f"we gave {np.degrees(elements.raan[i]):.6f}")
         period = float(orbit.period.to_value(u.s))
-        if abs(period - elements.period[i]) > 1e-6 * period:
+        if note("period", abs(period - elements.period[i]), "s", 1e-6 * period, who):
             problems.append(f"{who}: boinor's period {period:.3f} s differs from ours {elements.period[i]:.3f} s")
         dr = float(np.linalg.norm(r - r_ours[i]))
         dv = float(np.linalg.norm(v - v_ours[i]))
-        if dr > 1e-3 or dv > 1e-6:
+        bad_r = note("position at the epoch", dr * 1e3, "m", 1.0, who)
+        bad_v = note("velocity at the epoch", dv * 1e6, "mm/s", 1.0, who)
+        if bad_r or bad_v:
             problems.append(f"{who}: GCRS state at the epoch differs from boinor's by {dr * 1e3:.3f} m, "
                             f"{dv * 1e6:.3f} mm/s")
     return problems

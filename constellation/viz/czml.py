@@ -58,15 +58,11 @@ def sample_times(duration_s: float, step_s: float) -> np.ndarray:
 
 def _links_table(run_dir_or_results):
     """The link plan of a run: ``Results.links``, or ``links.parquet`` in a run folder; None when it has none."""
-    import pandas as pd
+    from ..results import Results
 
     if hasattr(run_dir_or_results, "links"):
         return run_dir_or_results.links
-    path = Path(run_dir_or_results)
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a run folder")
-    links = path / "links.parquet"
-    return pd.read_parquet(links) if links.is_file() else None
+    return Results.load(run_dir_or_results).links
 
 
 def link_windows(links) -> dict[tuple[str, str], dict]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-KINDS = ("groundtracks", "contacts", "topology", "latency", "storage", "battery", "revisit")
+from . import KINDS
+
 NEEDS_SCENARIO = ("groundtracks", "topology")
 FORMATS = (".png", ".svg")
 TRACK_SPAN_S = 3 * 3600.0
@@ -23,13 +24,15 @@ class PlotError(ValueError):
     """A plot that cannot be drawn from what it was given: an unknown kind, or data the run does not have."""
 
 
-def _results(run):
+def as_results(run):
+    """A run as ``Results``: itself, or read from its folder."""
     from ..results import Results
 
     return run if isinstance(run, Results) else Results.load(run)
 
 
-def _scenario(scenario):
+def as_scenario(scenario):
+    """A scenario as ``Scenario``: itself, or loaded from a file or a bundled name."""
     from ..scenario import Scenario, load_scenario
 
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -120,7 +123,7 @@ def ground_tracks_figure(scenario, *, start_s: float = 0.0, span_s: float | None
 
     ``scenario`` is a Scenario or a scenario file; tracks come from ``scenario.fleet().ephemeris(t).geodetic()``.
     """
-    sc = _scenario(scenario)
+    sc = as_scenario(scenario)
     end = min(sc.duration_s, start_s + (TRACK_SPAN_S if span_s is None else span_s))
     if end <= start_s:
         raise PlotError(f"no time to draw: start {start_s:g} s is at or after the end of the scenario ({end:g} s)")
@@ -156,7 +159,7 @@ def contacts_figure(run):
 
     Relay-station visibility is left out (a geostationary relay is in view all the time).
     """
-    res = _results(run)
+    res = as_results(run)
     c = res.contacts
     if "kind" in c.columns:
         c = c[c["kind"] == "satellite"]
@@ -198,7 +201,7 @@ def topology_figure(scenario, at: float = 0.0):
     """The link topology at ``at`` (s after the epoch) from ``scenario.network().graph_at(at)``, on a lat/lon map."""
     from ..frames import itrs_to_geodetic
 
-    sc = _scenario(scenario)
+    sc = as_scenario(scenario)
     if not 0.0 <= at <= sc.duration_s:
         raise PlotError(f"at = {at:g} s is outside the scenario (0 to {sc.duration_s:g} s after the epoch)")
     graph = sc.network().graph_at(at)
@@ -248,7 +251,7 @@ def _products(res):
 
 def latency_figure(run):
     """Cumulative distribution of the latency (creation to delivery) of delivered products, one curve per kind."""
-    res = _results(run)
+    res = as_results(run)
     p = _products(res)
     done = p[(p["state"] == "delivered") & np.isfinite(p["latency_s"])]
     if len(done) == 0:
@@ -292,7 +295,7 @@ def storage_on_board(run) -> pd.DataFrame:
     products count until their delivery on the ground: ``attrs["upper_bound"]`` is then True and the curve is an
     upper bound.
     """
-    res = _results(run)
+    res = as_results(run)
     p = _products(res)
     if res.events is None:
         raise PlotError(f"the run {res.scenario_name!r} has no events table")
@@ -357,7 +360,7 @@ def _per_satellite_over_time(res, table: pd.DataFrame, values, ylabel: str, *, s
 
 def storage_figure(run):
     """Data on board each satellite over time (``storage_on_board``), in MB."""
-    res = _results(run)
+    res = as_results(run)
     series = storage_on_board(res)
     fig, ax = _per_satellite_over_time(res, series, lambda rows: rows["bits"] / 8e6, "on board (MB)", step=True)
     bound = " (upper bound: relayed products count until delivered)" if series.attrs["upper_bound"] else ""
@@ -373,7 +376,7 @@ def storage(run, out: str | Path) -> Path:
 
 def battery_figure(run):
     """State of charge of each satellite's battery over time, from the run's ``battery`` table."""
-    res = _results(run)
+    res = as_results(run)
     b = res.battery
     if b is None or len(b) == 0:
         raise PlotError(f"the run {res.scenario_name!r} has no battery history (it has no mission)")
@@ -394,7 +397,7 @@ def revisit_figure(run):
 
     A target never captured has no revisit bar and a gap as long as the run; the label gives its capture count.
     """
-    res = _results(run)
+    res = as_results(run)
     t = res.targets
     if t is None or len(t) == 0:
         raise PlotError(f"the run {res.scenario_name!r} has no imaging targets")
@@ -439,7 +442,7 @@ def plot(kind: str, run, out: str | Path, *, scenario=None, at: float = 0.0) -> 
 
 def available(run, scenario=None) -> list[str]:
     """The kinds this run (and scenario, if given) has the data for, in ``KINDS`` order."""
-    res = _results(run)
+    res = as_results(run)
     has = {
         "groundtracks": scenario is not None,
         "topology": scenario is not None,

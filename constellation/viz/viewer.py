@@ -1,7 +1,7 @@
 """An offline 3D viewer: a local web page that shows a run's CZML with a local copy of CesiumJS.
 
 Nothing is fetched when the viewer runs. CesiumJS (its npm package's ``Build/Cesium``) is installed beforehand by
-``python scripts/fetch_cesium.py``; the globe's imagery is the Natural Earth II set bundled with it, and no
+``constellation fetch-cesium``; the globe's imagery is the Natural Earth II set bundled with it, and no
 Cesium Ion service or token is used.
 """
 
@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 CESIUM_VERSION = "1.145.0"
 CESIUM_ENV = "CONSTELLATION_CESIUM_DIR"
-INSTALL_COMMAND = "python scripts/fetch_cesium.py"
+INSTALL_COMMAND = "constellation fetch-cesium"
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE = STATIC / "index.html"
 CZML_NAME = "scene.czml"
@@ -38,7 +38,7 @@ def cache_home() -> Path:
 
 
 def default_cesium_dir(version: str = CESIUM_VERSION) -> Path:
-    """Where ``scripts/fetch_cesium.py`` puts CesiumJS by default: ``<cache_home>/cesium/<version>``."""
+    """Where ``constellation fetch-cesium`` puts CesiumJS by default: ``<cache_home>/cesium/<version>``."""
     return cache_home() / "cesium" / version
 
 

@@ -1,0 +1,5 @@
+"""``python -m constellation.cli``."""
+
+from . import main
+
+main()
