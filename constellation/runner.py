@@ -8,17 +8,23 @@ from pathlib import Path
 import numpy as np
 
 
-def run(scenario, *, progress=None):
+def run(scenario, *, progress=None, max_memory=None):
     """Run a scenario (a Scenario, or the path of a YAML file or scenario script) and return its Results.
 
-    ``progress(stage, done, total)`` is called as work advances.
+    ``progress(stage, done, total)`` is called as work advances. Before any work, ``estimate.check`` raises
+    ``estimate.RunTooLarge`` (a ValueError) when the run's estimated peak memory exceeds ``max_memory`` (bytes, or
+    a size such as '4GB'; default: a margin below the machine's available memory).
     """
     from .access import contact_windows
+    from .estimate import check, parse_size
     from .results import Results, station_table
     from .scenario import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(Path(scenario))
+    if isinstance(max_memory, str):
+        max_memory = parse_size(max_memory)
+    check(scenario, max_memory)
     started = time.perf_counter()
     duration = scenario.duration_s
     fleet = scenario.fleet()

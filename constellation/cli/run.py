@@ -47,12 +47,31 @@ def run_command(
                                        "runs/SCENARIO-UTCTIME)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run already in --out (its tables "
                                    "only)."),
+    max_memory: Optional[str] = typer.Option(None, "--max-memory", help="Refuse the run, before any work, when "
+                                             "its estimated peak memory exceeds this size (e.g. 4GB, 512 MiB; "
+                                             "default: 80% of the memory available now)."),
 ) -> None:
     """Run a scenario: contacts, link plan and, when it has one, the mission; tables as Parquet and summary.json."""
+    from ..estimate import RunTooLarge, check, format_duration, parse_size
     from ..results import RunFolderError, check_destination
     from ..runner import run
+    from .common import err_console
 
+
+    limit = None
+    if max_memory is not None:
+        try:
+            limit = parse_size(max_memory)
+        except ValueError as exc:
+            fail(f"--max-memory: {exc}")
     sc = load(scenario)
+    try:
+        est = check(sc, limit)
+    except RunTooLarge as exc:
+        fail(str(exc))
+    if est.long:
+        err_console.print(f"warning: this run is estimated to take {format_duration(est.time_s)} "
+                          f"({est.describe()})", highlight=False, soft_wrap=True, markup=False)
     out_dir = out if out is not None else new_run_dir(sc.name)
     try:
         check_destination(out_dir, overwrite=overwrite)
@@ -60,7 +79,7 @@ def run_command(
         fail(f"--out: {exc}")
     progress = Progress()
     try:
-        results = run(sc, progress=progress)
+        results = run(sc, progress=progress, max_memory=limit)
     finally:
         progress.close()
     try:
