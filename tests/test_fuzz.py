@@ -67,7 +67,7 @@ def mutated(draw):
         action = draw(st.sampled_from(["set", "set", "set", "delete", "duplicate"]))
         try:
             if action == "set":
-                _set(data, path, draw(values))
+                _set(data, path, copy.deepcopy(draw(values)))
             elif action == "delete":
                 _delete(data, path)
             else:

@@ -186,7 +186,10 @@ def parse_ltan(value) -> float:
                 raise
             raise ValueError(f"local time of the ascending node must be hours or 'HH:MM' (got {value!r})") from None
     else:
-        hours = float(as_value(value, "hourangle"))
+        try:
+            hours = float(as_value(value, "hourangle"))
+        except (TypeError, ValueError):
+            raise ValueError(f"local time of the ascending node must be hours or 'HH:MM' (got {value!r})") from None
     if not 0.0 <= hours < 24.0:
         raise ValueError(f"local time of the ascending node must be in [0, 24) hours (got {hours:g})")
     return hours
