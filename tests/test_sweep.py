@@ -250,32 +250,48 @@ def listening(process) -> set:
     return {(c.laddr.ip, c.laddr.port) for c in process.net_connections("inet") if c.status == psutil.CONN_LISTEN}
 
 
-def test_a_run_that_kills_its_worker_is_retried_then_recorded_and_the_rest_finish(tmp_path):
-    """On the sweep's LocalCluster, through Dask: a run that kills its worker process every time is run again
-    ``retries`` times and then recorded as failed; one that kills it once is run again and succeeds; the others
-    finish. Every socket the cluster opens listens on 127.0.0.1 only."""
-    marker = str(tmp_path / "died once")
-
-    def exit_on_boom(payload):
+def _exit_on_boom(marker: str):
+    """A run function that kills its worker process on 'boom' every time, and on 'once' the first time only."""
+    def run(payload):
         if payload == "boom" or (payload == "once" and not os.path.exists(marker)):
             if payload == "once":
                 open(marker, "w").close()
             os._exit(3)
         return {"status": "ok", "error": None, "metrics": {"value": payload}, "derived": {}}
 
-    tasks = [Task(str(k), k) for k in range(6)] + [Task("b", "boom"), Task("o", "once")]
+    return run
+
+
+def _run_killing(tasks, fn):
     done = {}
+    with Executor("local", workers=2, retries=1) as executor:
+        executor.run(tasks, lambda t, r, n: done.__setitem__(t.key, (r, n)), fn=fn)
+    assert set(done) == {t.key for t in tasks}
+    assert all(done[str(k)][0]["status"] == "ok" and done[str(k)][0]["metrics"]["value"] == k for k in range(6))
+    return done
+
+
+def test_a_run_that_kills_its_worker_is_retried_then_recorded_and_the_rest_finish(tmp_path):
+    """On the sweep's LocalCluster, through Dask: a run that kills its worker process every time is run again
+    ``retries`` times and then recorded as failed; the others finish. Every socket the cluster opens listens on
+    127.0.0.1 only."""
     me = psutil.Process()
     before, children = listening(me), {p.pid for p in me.children(recursive=True)}
-    with Executor("local", workers=2, retries=1) as executor:
+    with Executor("local", workers=2, retries=1):
         opened = (listening(me) - before).union(*(listening(p) for p in me.children(recursive=True)
                                                    if p.pid not in children))
         assert len(opened) >= 5 and {ip for ip, _ in opened} == {"127.0.0.1"}, opened
-        executor.run(tasks, lambda t, r, n: done.__setitem__(t.key, (r, n)), fn=exit_on_boom)
-    assert set(done) == {t.key for t in tasks}
-    assert all(done[str(k)][0]["status"] == "ok" and done[str(k)][0]["metrics"]["value"] == k for k in range(6))
+    tasks = [Task(str(k), k) for k in range(6)] + [Task("b", "boom")]
+    done = _run_killing(tasks, _exit_on_boom(str(tmp_path / "died once")))
     result, attempts = done["b"]
     assert result["status"] == "failed" and "worker process died" in result["error"] and attempts == 2
+
+
+def test_a_run_that_kills_its_worker_once_is_retried_and_succeeds(tmp_path):
+    """A worker that dies under a run once: Dask runs it again elsewhere and it succeeds on its second attempt.
+    (Apart from the run that always kills its worker: a death is blamed on every run its worker held.)"""
+    tasks = [Task(str(k), k) for k in range(6)] + [Task("o", "once")]
+    done = _run_killing(tasks, _exit_on_boom(str(tmp_path / "died once")))
     result, attempts = done["o"]
     assert result["status"] == "ok" and result["metrics"]["value"] == "once" and attempts == 2
 
