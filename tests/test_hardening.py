@@ -94,6 +94,8 @@ def test_a_script_that_exits_is_an_error_not_an_exit_code(tmp_path):
      "ground_stations[0].height", "greater than or equal to -500"),
     (BASE + SAT + STATION + "mission:\n  seed: -1\n", "mission.seed", "greater than or equal to 0"),
     ("name: x\nepoch: '2026-03-20'\nduration: 1e30\n" + SAT, "duration", "less than or equal to 315360000"),
+    (BASE + "satellites:\n  - {name: w, orbit: walker, total: 720000000, planes: 1000, phasing: 1, altitude: 550 km,"
+     " inclination: 53 deg}\n", "satellites[0].total", "less than or equal to 100000"),
     (BASE + SAT + STATION + "mission:\n  imaging:\n    targets:\n      - {name: t, latitude: 30, longitude: 50, "
      "priority: 100000000000000000000}\n", "mission.imaging.targets[0].priority", "less than or equal to 1000000"),
     (BASE + SAT + STATION + "mission:\n  messaging:\n    rate: 1e9 / h\n    terminals:\n"

@@ -116,6 +116,10 @@ class SunSynchronous(_OrbitEntry):
         )
 
 
+MAX_SATELLITES = 100_000
+"""Most satellites one entry may make: above every constellation filed (the largest, about 50,000)."""
+
+
 class Walker(_OrbitEntry):
     """A Walker constellation i: total/planes/phasing; satellites are named ``{name}-{plane:02d}-{slot:02d}``."""
 
@@ -123,8 +127,8 @@ class Walker(_OrbitEntry):
     name: Name
     propagator: Propagator | None = None
     pattern: Literal["delta", "star"] = "delta"
-    total: int = Field(ge=1)
-    planes: int = Field(ge=1)
+    total: int = Field(ge=1, le=MAX_SATELLITES)
+    planes: int = Field(ge=1, le=MAX_SATELLITES)
     phasing: int = Field(0, ge=0)
     altitude: Km = Field(gt=0)
     inclination: Inclination
@@ -168,8 +172,8 @@ class Swarm(_OrbitEntry):
     orbit: Literal["swarm"] = "swarm"
     name: Name
     propagator: Propagator | None = None
-    count: int = Field(ge=1)
-    planes: int = Field(1, ge=1)
+    count: int = Field(ge=1, le=MAX_SATELLITES)
+    planes: int = Field(1, ge=1, le=MAX_SATELLITES)
     altitude: Km = Field(gt=0)
     inclination: Inclination | None = None
     ltan: Hours | None = None
