@@ -50,7 +50,11 @@ class Elements:
         return self.a.shape[0]
 
     def __getitem__(self, idx) -> "Elements":
-        return Elements(*(np.atleast_1d(getattr(self, f.name)[idx]) for f in fields(self)))
+        """A subset: already checked as part of this set, so it is not checked again."""
+        part = object.__new__(Elements)
+        for f in fields(self):
+            object.__setattr__(part, f.name, np.atleast_1d(getattr(self, f.name)[idx]).astype(float, copy=True))
+        return part
 
     @staticmethod
     def concat(parts: list["Elements"]) -> "Elements":
