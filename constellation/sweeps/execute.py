@@ -1,10 +1,11 @@
 """The executors of a sweep: its runs one after another in this process, or on Dask, here or on a cluster.
 
-Every parallel run goes through Dask. ``executor="local"`` starts a ``distributed.LocalCluster`` on this machine:
-``workers`` worker processes of one thread each, watched by nannies, with the scheduler, nannies and workers
-listening on 127.0.0.1 only and no dashboard; it is closed when the sweep ends. ``executor="dask"`` with a
-``scheduler`` (an address or a ``distributed.Client``) sends the same tasks to a running cluster. Each task is one
-run: the scenario goes to the worker as JSON, the run's record (status, error, metrics, wall time) comes back.
+Every parallel run goes through Dask. ``executor="local"`` (and ``"dask"`` without a scheduler) starts a
+``distributed.LocalCluster`` on this machine: ``workers`` worker processes of one thread each, watched by nannies,
+with the scheduler (and its web endpoint, on a free port), the nannies and the workers listening on 127.0.0.1 only;
+it is closed when the sweep ends. ``executor="dask"`` with a ``scheduler`` (an address or a ``distributed.Client``)
+sends the same tasks to a running cluster. Each task is one run: the scenario goes to the worker as JSON, the run's
+record (status, error, metrics, wall time) comes back.
 
 What can go wrong with a run is Dask's to handle, on both paths:
 
@@ -43,11 +44,13 @@ __all__ = ["EXECUTORS", "SCHEDULER_TIMEOUT_S", "Executor", "RunTimeout", "Task",
            "run_scenario"]
 
 EXECUTORS = ("local", "inprocess", "dask")
+"""Where runs go: ``local`` (a LocalCluster on this machine), ``inprocess`` (one by one here) or ``dask``."""
+
 SCHEDULER_TIMEOUT_S = 5.0
 """Longest wait to reach a Dask scheduler address (shorter if Dask's ``distributed.comm.timeouts.connect`` is)."""
 
-MAIN_GUARD = ("A script that calls sweep() must do so under `if __name__ == \"__main__\":` (each worker process "
-              "imports it again); executor='inprocess' shows other causes")
+_MAIN_GUARD = ("A script that calls sweep() must do so under `if __name__ == \"__main__\":` (each worker process "
+               "imports it again); executor='inprocess' shows other causes")
 
 OnDone = Callable[["Task", dict, int], None]
 """``on_done(task, record, attempts)``: called in the sweep's own thread as each run finishes, in any order."""
@@ -155,7 +158,7 @@ class Executor:
 
         # The check multiprocessing makes itself: a worker process that is importing the main script again.
         if getattr(multiprocessing.current_process(), "_inheriting", False):
-            raise SweepError(f"sweep() was called while a worker process was starting. {MAIN_GUARD}")
+            raise SweepError(f"sweep() was called while a worker process was starting. {_MAIN_GUARD}")
         config = {
             "distributed.scheduler.allowed-failures": self.retries,
             "distributed.scheduler.worker-saturation": 1.0,
@@ -173,7 +176,7 @@ class Executor:
         except Exception as exc:
             reason = str(exc).rstrip(".") or type(exc).__name__
             raise SweepError(f"the local Dask cluster could not start its worker processes ({reason}). "
-                             f"{MAIN_GUARD}") from None
+                             f"{_MAIN_GUARD}") from None
         try:
             self.client, self.own_client = Client(self.cluster), True
             self.client.register_plugin(SigintIgnored())

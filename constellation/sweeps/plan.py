@@ -27,6 +27,7 @@ __all__ = ["METHODS", "Plan", "SweepRun", "canonical_json", "make_plan", "resolv
            "sweep_runs"]
 
 METHODS = ("grid", "random", "latin_hypercube")
+"""How a sweep samples its parameter space: every combination, random draws, or a Latin hypercube."""
 
 
 @dataclass

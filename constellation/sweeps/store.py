@@ -21,8 +21,11 @@ from .table import finite, parquet_safe
 __all__ = ["FORMAT", "MANIFEST_FILE", "RESULTS_FILE", "RUNS_DIR", "Store", "read_manifest", "read_records"]
 
 MANIFEST_FILE = "sweep.json"
+"""The sweep's manifest: base scenario, its hash, parameter space and runs."""
 RESULTS_FILE = "results.parquet"
+"""The results table, written when the sweep ends."""
 RUNS_DIR = "runs"
+"""The folder of finished runs, one ``KEY.json`` each."""
 FORMAT = 1
 """Version of the folder's layout, recorded in its manifest; a folder in another one is refused."""
 
