@@ -49,7 +49,7 @@ class Ranges:
     def _positions(self, nodes, t: float) -> list[np.ndarray]:
         """Positions of ``nodes`` at ``t``: the moving ones not known at ``t`` yet in one propagation."""
         out: list = []
-        todo: list[int] = []
+        moving: list[int] = []
         for k, node in enumerate(nodes):
             pos = self.fixed.get(node)
             if pos is None:
@@ -59,12 +59,12 @@ class Ranges:
                 elif node not in self.index:
                     raise KeyError(f"no position for node {node!r}: neither a fleet member nor a ground point")
                 else:
-                    todo.append(k)
+                    moving.append(k)
             out.append(pos)
-        if todo:
-            idx = np.array([self.index[nodes[k]] for k in todo])
-            r = self.fleet.states(np.full(len(todo), float(t)), idx, frame="itrs")[0]
-            for j, k in enumerate(todo):
+        if moving:
+            idx = np.array([self.index[nodes[k]] for k in moving])
+            r = self.fleet.states(np.full(len(moving), float(t)), idx, frame="itrs")[0]
+            for j, k in enumerate(moving):
                 self._last[nodes[k]] = (t, r[j])
                 out[k] = r[j]
         return out
