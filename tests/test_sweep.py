@@ -323,6 +323,23 @@ def test_a_run_past_the_timeout_in_process_is_recorded_as_failed(tiny, tmp_path)
         sweep(tiny, LAYOUT, executor="inprocess", timeout=0, progress=False)
 
 
+def test_a_run_that_swallows_the_timeout_in_process_is_still_recorded_as_failed():
+    """A run whose code catches the first RunTimeout (a library's broad except, a __del__) and then ends 'ok'."""
+    def swallow(payload):
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            try:
+                time.sleep(0.01)
+            except execute_module.RunTimeout:
+                break
+        return {"status": "ok", "error": None, "metrics": {"value": payload}, "derived": {}}
+
+    done = {}
+    with Executor("inprocess", timeout=0.02) as executor:
+        executor.run([Task("a", 1)], lambda t, r, n: done.__setitem__(t.key, r), fn=swallow)
+    assert done["a"]["status"] == "failed" and "timeout of 0.02 s" in done["a"]["error"]
+
+
 def test_a_script_without_a_main_guard_is_told_to_add_one(tiny_file, tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text(f"from constellation.sweeps import sweep\n"

@@ -138,12 +138,15 @@ class Executor:
         """
         if self.kind == "inprocess":
             for task in tasks:
-                record = None
+                record, fired = None, [False]
                 try:
-                    with _alarm(self.timeout):
+                    with _alarm(self.timeout) as fired:
                         record = fn(task.payload)
                 except RunTimeout as exc:  # raised outside the run's own try, or by a run function without one
                     record = record or failed_record(f"RunTimeout: {exc}")
+                if fired[0] and (record is None or record.get("status") == "ok"):
+                    record = {**(record or {}), **failed_record(
+                        f"RunTimeout: still running after the timeout of {self.timeout:g} s")}
                 on_done(task, record, 1)
             return
         self._run_dask(list(tasks), on_done, fn)
@@ -322,19 +325,27 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _alarm(timeout: float | None) -> Iterator[None]:
-    """Raise ``RunTimeout`` in this (main) thread after ``timeout`` seconds, with SIGALRM; nothing if None."""
+def _alarm(timeout: float | None) -> Iterator[list[bool]]:
+    """Raise ``RunTimeout`` in this (main) thread after ``timeout`` seconds, with SIGALRM; nothing if None.
+
+    Yields a one-item list that turns true once the time is up. Code that swallows exceptions (a ``__del__``, a
+    library's broad ``except``) can swallow the first raise, so the alarm raises again every 0.1 s until the block
+    ends, and the caller checks the flag for a run that ended despite it.
+    """
+    fired = [False]
     if timeout is None:
-        yield
+        yield fired
         return
 
     def expire(signum, frame):
+        fired[0] = True
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
         raise RunTimeout(f"still running after the timeout of {timeout:g} s; stopped by SIGALRM")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        yield
+        yield fired
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
