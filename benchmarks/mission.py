@@ -187,7 +187,7 @@ def geometry_stages(scenario: Scenario, repeat: int) -> tuple[list[tuple[str, fl
     rows.append(("eclipses", s, f"{len(eclipses)} windows"))
     targets = mission_targets(mission)
     if targets and mission.imaging is not None:
-        idx = np.array([fleet.index(n) for n in sim_package._members(fleet, mission.imaging.satellites)])
+        idx = np.array([fleet.index(n) for n in sim_package.members(fleet, mission.imaging.satellites)])
         s, tw = best_of(lambda: target_windows(
             fleet, targets, 0.0, duration, max_off_nadir_deg=mission.imaging.max_off_nadir,
             min_sun_elevation_deg=mission.imaging.min_sun_elevation, sats=idx), repeat)

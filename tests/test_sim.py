@@ -10,7 +10,8 @@ import constellation
 from constellation.scenario import Scenario, load_scenario
 from constellation.sim import simulate
 from constellation.sim.faults import Outages, link_key
-from constellation.sim.mission import Mission, Policy, SatellitePlan, Windows
+from constellation.sim import (Battery, GroundStation, Mission, Relay, Satellite, SatellitePlan, Terminal, Windows,
+                               bind_behaviours)
 from constellation.sim.ranges import Ranges
 
 C_KM_S = 299792.458  # speed of light (SI definition), km/s
@@ -28,12 +29,13 @@ def light(a: str, b: str) -> float:
     return float(np.linalg.norm(np.subtract(P[a], P[b]))) / C_KM_S
 
 
-def policy(**overrides) -> Policy:
+def policy(**overrides) -> dict:
+    """The mission parameters of a hand-worked timeline, in SI units."""
     base = dict(storage_bits=1e12, image_bits=1e9, capture_s=10.0, imaging_w=0.0, transmitter_w=0.0,
                 downlink_policy="fifo", antennas=1, relay_channels=1, battery_wh=100.0, initial_charge=1.0,
                 solar_w=0.0, bus_w=0.0, min_charge=0.0)
     base.update(overrides)
-    return Policy(**base)
+    return base
 
 
 def windows(rows, **extra) -> Windows:
@@ -59,11 +61,35 @@ def constant_rate(rate):
     return lambda sat, station, t: rate
 
 
+class MissionSection:
+    """The parts of a scenario's mission section the built-in behaviours read, from ``policy()``."""
+
+    def __init__(self, pol: dict):
+        self.imaging = type("Imaging", (), dict(image_size=pol["image_bits"], capture_time=pol["capture_s"],
+                                                 power=pol["imaging_w"]))()
+        self.downlink = type("Downlink", (), dict(policy=pol["downlink_policy"], antennas=pol["antennas"],
+                                                   transmitter_power=pol["transmitter_w"]))()
+        self.behaviours = []
+
+
 def run(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0, relay=None, feeder=None,
         router=None, terminals=None):
-    sim = Mission(pol or policy(), plans, list(stations), relay, feeder, constant_rate(rate), outages or Outages(),
-                  end, router, ranges=Ranges(fixed=P))
-    sim.start(terminals)
+    """Build the mission agent by agent through the public API, bind the built-in behaviours, and run it."""
+    pol = pol or policy()
+    sim = Mission(end, ranges=Ranges(fixed=P), downlink_rate=constant_rate(rate), outages=outages, router=router)
+    for name in stations:
+        sim.add(GroundStation(sim, name, antennas=pol["antennas"]))
+    if relay is not None:
+        sim.add(Relay(sim, relay, channels=pol["relay_channels"], feeder=feeder))
+    for name, sat_plan in plans.items():
+        battery = Battery(sim.env, pol["battery_wh"], pol["initial_charge"], pol["solar_w"], pol["bus_w"],
+                          pol["min_charge"])
+        sim.add(Satellite(sim, name, sat_plan, storage_bits=pol["storage_bits"], battery=battery))
+    for name, (created, passes, size, prio, uplink_bps) in (terminals or {}).items():
+        sim.add(Terminal(sim, name, created=created, passes=passes, size_bits=size, priority=prio,
+                         uplink_bps=uplink_bps))
+    bind_behaviours(sim, MissionSection(pol))
+    sim.start()
     sim.run()
     return sim, sim.ledger.products_table()
 
@@ -129,7 +155,7 @@ def test_eclipse_stops_charging_by_hand():
     # 1000-3000 s: -40 W -> -80 kJ. Lowest charge at 3000 s: 180 + 60 - 80 = 160 kJ of 360 kJ.
     sats = {"s": plan(eclipses=[(1000, 3000)])}
     sim, _ = run(sats, pol=policy(initial_charge=0.5, solar_w=100.0, bus_w=40.0), end=3000.0)
-    assert sim.battery["s"].lowest_fraction == pytest.approx(160e3 / 360e3)
+    assert sim.satellites["s"].battery.lowest_fraction == pytest.approx(160e3 / 360e3)
 
 
 def test_a_station_outage_sends_data_to_another_station():
@@ -340,6 +366,6 @@ def test_battery_history_by_hand():
     # then +60 W again: full (360 kJ) 200 kJ / 60 W = 3333.3 s later, at 6333.3 s, and flat to the end (8000 s).
     sats = {"s": plan(eclipses=[(1000, 3000)])}
     sim, _ = run(sats, pol=policy(initial_charge=0.5, solar_w=100.0, bus_w=40.0), end=8000.0)
-    t, f = zip(*sim.battery["s"].history)
+    t, f = zip(*sim.satellites["s"].battery.history)
     assert t == pytest.approx([0.0, 1000.0, 3000.0, 3000.0 + 200e3 / 60.0, 8000.0])
     assert f == pytest.approx([0.5, 240 / 360, 160 / 360, 1.0, 1.0])

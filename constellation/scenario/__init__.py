@@ -15,7 +15,8 @@ a module needs only the ones listed before it when it is imported:
 - ``base``: the base class of every model, and the error a model's own checks raise;
 - ``orbits``: the orbit entries of ``satellites`` (``Circular``, ``Walker``, ``TLESet``...) and ``ORBIT_KINDS``;
 - ``links``: the relay and what each link carries (``Links``, ``FixedRateLink``, ``LinkBudgetSpec``...);
-- ``mission``: payloads, power, storage, downlink sharing and faults (``Mission``, ``Imaging``...);
+- ``behaviours``: the behaviours a scenario chooses for its agents (``BehaviourSpec``);
+- ``mission``: payloads, power, storage, downlink sharing, faults and behaviours (``Mission``, ``Imaging``...);
 - ``model``: ``Scenario`` (with ``Defaults`` and ``GroundStation``) and its checks across sections;
 - ``problems``: ``Problem``, ``ScenarioError``, and pydantic's errors turned into problems;
 - ``loading``: YAML with the line of every key, scenario scripts, bundled scenarios, the JSON Schema.
@@ -23,6 +24,7 @@ a module needs only the ones listed before it when it is imported:
 
 from __future__ import annotations
 
+from .behaviours import MAX_BEHAVIOURS, BehaviourSpec
 from .links import FeederLinks, FixedRateLink, IslLinks, LinkBudgetSpec, LinkModel, Links, Relay, RelayLinks
 from .loading import (
     BUNDLED_DIR,
@@ -81,6 +83,7 @@ from .units import (
 )
 
 __all__ = [
+    "BehaviourSpec", "MAX_BEHAVIOURS",
     # models
     "Scenario", "Defaults", "Classical", "Circular", "SunSynchronous", "Walker", "Swarm", "Geostationary", "TLESet",
     "Relay", "GroundStation", "Links", "FixedRateLink", "LinkBudgetSpec", "IslLinks", "RelayLinks", "FeederLinks",

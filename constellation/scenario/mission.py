@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Model
+from .behaviours import MAX_BEHAVIOURS, BehaviourSpec
 from .units import BitRate, Bits, Deg, Elevation, Energy, Km, Latitude, Longitude, Name, PerHour, Power, Seconds
 
 MAX_PRIORITY = 1_000_000
@@ -95,7 +96,10 @@ class PowerSpec(Model):
 class DownlinkSpec(Model):
     """How stations share their antennas and what transmitting costs."""
 
-    policy: Literal["fifo", "priority", "highest_elevation"] = "fifo"
+    policy: Literal["fifo", "priority", "highest_elevation", "max_weight"] = Field(
+        "fifo", description="How stations choose among the satellites in view: first come (fifo), the satellite "
+        "with the highest-priority product, the highest pass, or max_weight: a network-wide assignment of satellites "
+        "to antennas at every change of the passes in view (see the station scheduler behaviours).")
     antennas: int = Field(1, ge=1)
     transmitter_power: Power = Field(20.0, description="Transmitter power while sending, W.")
 
@@ -136,6 +140,7 @@ class Mission(Model):
     downlink: DownlinkSpec = Field(default_factory=DownlinkSpec)
     faults: list[ScheduledFault] = Field(default_factory=list)
     random_faults: list[RandomFaults] = Field(default_factory=list)
+    behaviours: list[BehaviourSpec] = Field(default_factory=list, max_length=MAX_BEHAVIOURS)
 
     @model_validator(mode="after")
     def _unique_names(self):

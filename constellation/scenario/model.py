@@ -137,6 +137,63 @@ class Scenario(Model):
         for k, spec in enumerate(mission.random_faults):
             for j, name in enumerate(spec.nodes):
                 unknown(name, ("mission", "random_faults", k, "nodes", j), False)
+        errors += self._check_behaviours(mission)
+        return errors
+
+    def _agent_kinds(self) -> dict[str, set[str]]:
+        """The kinds of agent each name in a behaviour's ``nodes`` stands for (a group: its satellites)."""
+        kinds: dict[str, set[str]] = {}
+        for e in self.satellites:
+            kinds.setdefault(e.name, set()).add("satellite")
+            for n in e.member_names():
+                kinds.setdefault(n, set()).add("satellite")
+        for s in self.ground_stations:
+            kinds.setdefault(s.name, set()).add("station")
+        if self.relay is not None:
+            kinds.setdefault(self.relay.name, set()).add("relay")
+        if self.mission is not None and self.mission.messaging is not None:
+            for t in self.mission.messaging.terminals:
+                kinds.setdefault(t.name, set()).add("terminal")
+        return kinds
+
+    def _check_behaviours(self, mission: Mission) -> list:
+        """Each behaviour found, bound to agents of a kind it binds to, with parameters it takes."""
+        if not mission.behaviours:
+            return []
+        from pydantic import ValidationError
+
+        from ..sim.behaviour import BehaviourError, resolve
+        from ..sim.build import defaults_for, role_defaults
+
+        errors = []
+        kinds = self._agent_kinds()
+        defaults = role_defaults(mission)
+        for k, spec in enumerate(mission.behaviours):
+            here = ("mission", "behaviours", k)
+            try:
+                cls = resolve(spec.use)
+            except BehaviourError as exc:
+                errors.append((here + ("use",), str(exc), spec.use if isinstance(spec.use, str) else None, {}))
+                continue
+            for j, name in enumerate(spec.nodes or []):
+                if name not in kinds:
+                    import difflib
+
+                    close = difflib.get_close_matches(name, sorted(kinds), n=3)
+                    hint = f"; did you mean {', '.join(close)}?" if close else ""
+                    errors.append((here + ("nodes", j), f"no satellite group, satellite, station, relay or terminal "
+                                   f"named {name!r}{hint}", name, {}))
+                elif not kinds[name] & set(cls.agents):
+                    errors.append((here + ("nodes", j), f"{name!r} is a {'/'.join(sorted(kinds[name]))}; behaviour "
+                                   f"{spec.use if isinstance(spec.use, str) else cls.__name__!r} binds to "
+                                   f"{', '.join(cls.agents)}", name, {}))
+            try:
+                cls.Params.model_validate({**defaults_for(cls, defaults), **spec.params})
+            except ValidationError as exc:
+                for e in exc.errors():
+                    value = e.get("input")
+                    errors.append((here + ("params",) + tuple(e["loc"]), e["msg"],
+                                   value if isinstance(value, (str, int, float, bool)) else None, {}))
         return errors
 
     @property

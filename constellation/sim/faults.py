@@ -37,6 +37,10 @@ class Outages:
             self.add(node, t, min(t + repair, end_s))
             t += repair
 
+    def __bool__(self) -> bool:
+        """Whether any node or link has an outage."""
+        return bool(self._intervals)
+
     def intervals(self, node: str) -> list[tuple[float, float]]:
         return list(self._intervals.get(node, []))
 

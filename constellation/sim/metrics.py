@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from .. import metrics as m
 
 
-def mission_metrics(sim, targets: list, target_windows, duration_s: float):
-    """Assemble ``MissionResults`` from a finished ``Mission``."""
-    from . import MissionResults
+@dataclass
+class MissionResults:
+    """Tables of one simulated mission, and its headline metrics."""
 
+    products: object
+    events: object
+    targets: object
+    satellites: object
+    stations: object
+    outages: object
+    battery: object
+    metrics: dict = field(default_factory=dict)
+
+
+def mission_metrics(sim, targets: list, target_windows, duration_s: float) -> MissionResults:
+    """Assemble ``MissionResults`` from a finished ``Mission``."""
     products = sim.ledger.products_table()
     events = sim.ledger.events_table()
     images = products[(products["kind"] == "image") & (products["state"] != "dropped")]
@@ -33,28 +47,30 @@ def mission_metrics(sim, targets: list, target_windows, duration_s: float):
         "revisit_max_s", "max_gap_s", "access_windows", "access_revisit_mean_s", "access_max_gap_s"])
 
     sat_rows = []
-    for sat in sorted(sim.plans):
+    for sat in sorted(sim.satellites):
+        agent = sim.satellites[sat]
         mine = products[products["satellite"] == sat]
         sat_rows.append({
             "satellite": sat, "products": len(mine),
             "delivered": int((mine["state"] == "delivered").sum()),
             "on_board": int(((products["holder"] == sat) & (products["state"] == "on_board")).sum()),
-            "storage_high_water_bits": sim.high_water[sat],
-            "storage_high_water_fraction": sim.high_water[sat] / sim.policy.storage_bits,
-            "lowest_charge": sim.battery[sat].lowest_fraction,
-            "final_charge": sim.battery[sat].fraction,
+            "storage_high_water_bits": agent.high_water,
+            "storage_high_water_fraction": agent.high_water / agent.storage.capacity,
+            "lowest_charge": agent.battery.lowest_fraction,
+            "final_charge": agent.battery.fraction,
             "down_s": sim.outages.down_time(sat, 0.0, duration_s),
         })
     satellite_table = pd.DataFrame(sat_rows)
 
     delivered = products[products["state"] == "delivered"]
     station_rows = []
-    for st in sorted(sim.station_bits):
+    for st in sorted(sim.stations):
         got = delivered[delivered["station"] == st]
+        station = sim.stations[st]
         station_rows.append({
-            "station": st, "products": len(got), "bits": sim.station_bits[st],
-            "antenna_busy_s": sim.station_busy_s[st],
-            "throughput_bps": sim.station_bits[st] / duration_s,
+            "station": st, "products": len(got), "bits": station.bits,
+            "antenna_busy_s": station.busy_s,
+            "throughput_bps": station.bits / duration_s,
             "down_s": sim.outages.down_time(st, 0.0, duration_s),
         })
     station_table = pd.DataFrame(station_rows)
@@ -63,7 +79,8 @@ def mission_metrics(sim, targets: list, target_windows, duration_s: float):
     created_bits = float(products["size_bits"].sum())
     by_state = products.groupby("state")["size_bits"].sum()
     names = [t.name for t in targets]
-    relay_util = (sim.relay_busy_s / (sim.policy.relay_channels * duration_s)) if sim.relay else float("nan")
+    relay = sim.relay
+    relay_util = relay.busy_s / (relay.channels.capacity * duration_s) if relay is not None else float("nan")
     metrics = {
         "products": int(len(products)),
         "delivered": int((products["state"] == "delivered").sum()),
@@ -83,12 +100,12 @@ def mission_metrics(sim, targets: list, target_windows, duration_s: float):
         if len(satellite_table) else 0.0,
         "lowest_charge": float(satellite_table["lowest_charge"].min()) if len(satellite_table) else 1.0,
         "relay_utilisation": relay_util,
-        "relay_bits": sim.relay_bits,
-        "messages_pending_at_terminals": int(sum(sim.pending.values())),
+        "relay_bits": relay.bits if relay is not None else 0.0,
+        "messages_pending_at_terminals": int(sum(t.pending for t in sim.terminals.values())),
         "events": int(len(events)),
     }
     battery = pd.DataFrame(
-        [(sat, t, f) for sat in sorted(sim.battery) for t, f in sim.battery[sat].history],
+        [(sat, t, f) for sat in sorted(sim.satellites) for t, f in sim.satellites[sat].battery.history],
         columns=["satellite", "t_s", "charge"],
     )
     return MissionResults(products, events, target_table, satellite_table, station_table, sim.outages.table(),

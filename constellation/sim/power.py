@@ -1,8 +1,13 @@
-"""A satellite's battery: a SimPy Container charged by the array in sunlight and drained by the loads."""
+"""Power: a satellite's battery, and the behaviour that switches its array at every eclipse boundary.
+
+The battery is a SimPy Container charged by the array in sunlight and drained by the loads.
+"""
 
 from __future__ import annotations
 
 import simpy
+
+from .behaviour import Behaviour, register
 
 
 class Battery:
@@ -66,3 +71,23 @@ class Battery:
             self.store.get(energy_j)
         self._record()
         return True
+
+
+@register("power")
+class Power(Behaviour):
+    """Switch the solar array off and on at every eclipse boundary of the satellite's plan."""
+
+    role = "power"
+
+    def applies(self) -> bool:
+        return len(self.agent.plan.eclipses) > 0
+
+    def run(self):
+        env, battery, eclipses = self.env, self.agent.battery, self.agent.plan.eclipses
+        for start, end in zip(eclipses.start, eclipses.end):
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            battery.set_sunlit(False)
+            if end > env.now:
+                yield env.timeout(end - env.now)
+            battery.set_sunlit(True)

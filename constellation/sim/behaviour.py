@@ -1,0 +1,173 @@
+"""Behaviours: SimPy processes bound to an agent, the registry of their names, and how a scenario names one.
+
+A behaviour is a class derived from ``Behaviour`` whose ``run`` is a generator yielding what it waits for, or a plain
+generator function ``fn(agent, **params)``. Each has a ``role``: on an agent, a behaviour given in the scenario
+takes the place of the built-in behaviour of the same role, and one of a new role runs beside the built-ins.
+Parameters are a pydantic model (``Params``), checked when the scenario is read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any, Callable, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+__all__ = ["AGENT_KINDS", "Behaviour", "BehaviourError", "FunctionBehaviour", "NoParams", "as_behaviour",
+           "behaviour_names", "import_path", "register", "resolve"]
+
+AGENT_KINDS = ("satellite", "station", "relay", "terminal")
+"""The kinds of agent a behaviour can be bound to."""
+
+
+class BehaviourError(ValueError):
+    """A behaviour that cannot be found, imported or given its parameters."""
+
+
+class NoParams(BaseModel):
+    """Parameters of a behaviour that takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Behaviour:
+    """A SimPy process bound to one agent: subclass it, set ``role`` and ``agents``, and write ``run``.
+
+    ``self.agent`` is the agent (``Satellite``, ``GroundStation``, ``Relay`` or ``Terminal``), ``self.env`` its
+    SimPy environment and ``self.params`` the validated ``Params``. ``applies()`` says whether the behaviour has
+    anything to do on its agent (no process is started when it has not).
+    """
+
+    role: ClassVar[str] = ""
+    agents: ClassVar[tuple[str, ...]] = ("satellite",)
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, agent, params: BaseModel | dict | None = None):
+        self.agent = agent
+        self.env = agent.env
+        self.params = params if isinstance(params, self.Params) else self.Params.model_validate(params or {})
+        self.process = None
+
+    def applies(self) -> bool:
+        return True
+
+    def start(self) -> None:
+        """Bind to the agent: start ``run`` as a SimPy process if the behaviour applies."""
+        if self.applies():
+            self.process = self.env.process(self.run())
+
+    def run(self):
+        raise NotImplementedError(f"{type(self).__name__} must define run()")
+        yield
+
+
+class FunctionBehaviour(Behaviour):
+    """A generator function ``fn(agent, **params)`` as a behaviour; its keyword arguments are its parameters."""
+
+    fn: ClassVar[Callable]
+
+    def run(self):
+        return type(self).fn(self.agent, **self.params.model_dump())
+
+
+_REGISTRY: dict[str, type[Behaviour]] = {}
+
+
+def register(name: str) -> Callable[[type[Behaviour]], type[Behaviour]]:
+    """Class decorator: make a behaviour available to scenarios under ``name``."""
+
+    def add(cls: type[Behaviour]) -> type[Behaviour]:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise BehaviourError(f"a behaviour is already registered as {name!r}: {import_path(_REGISTRY[name])}")
+        _REGISTRY[name] = cls
+        cls.registered_name = name
+        return cls
+
+    return add
+
+
+def behaviour_names() -> list[str]:
+    """Registered behaviour names, sorted."""
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def import_path(obj: Any) -> str:
+    """``module:QualName`` of a class or function."""
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
+def _load_builtins() -> None:
+    from . import downlink, imaging, isl, messaging, power, relay, scheduling  # noqa: F401
+
+
+def as_behaviour(obj: Any) -> type[Behaviour]:
+    """A ``Behaviour`` subclass from a class or a generator function (wrapped, its keywords as ``Params``)."""
+    if isinstance(obj, type) and issubclass(obj, Behaviour):
+        return obj
+    if inspect.isgeneratorfunction(obj):
+        return _wrap(obj)
+    raise BehaviourError(f"{obj!r} is neither a Behaviour subclass nor a generator function fn(agent, **params)")
+
+
+_WRAPPED: dict[Callable, type[Behaviour]] = {}
+
+
+def _wrap(fn: Callable) -> type[Behaviour]:
+    if fn in _WRAPPED:
+        return _WRAPPED[fn]
+    from pydantic import create_model
+
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if not params or params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        raise BehaviourError(f"{import_path(fn)}: a behaviour function takes its agent as its first argument")
+    fields = {}
+    for p in params[1:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise BehaviourError(f"{import_path(fn)}: parameters must be named (no *args or **kwargs)")
+        annotation = Any if p.annotation is p.empty else p.annotation
+        fields[p.name] = (annotation, ... if p.default is p.empty else p.default)
+    model = create_model(f"{fn.__name__}_params", __config__=ConfigDict(extra="forbid", frozen=True), **fields)
+    cls = type(fn.__name__, (FunctionBehaviour,), {
+        "fn": staticmethod(fn), "Params": model, "__doc__": fn.__doc__, "__module__": fn.__module__,
+        "__qualname__": fn.__qualname__, "role": getattr(fn, "role", fn.__name__),
+        "agents": tuple(getattr(fn, "agents", ("satellite",))),
+    })
+    _WRAPPED[fn] = cls
+    return cls
+
+
+def resolve(use: Any) -> type[Behaviour]:
+    """The behaviour ``use`` names: a registered name, ``package.module:Name``, a class or a generator function."""
+    if not isinstance(use, str):
+        return as_behaviour(use)
+    _load_builtins()
+    if ":" not in use:
+        if use in _REGISTRY:
+            return _REGISTRY[use]
+        raise BehaviourError(f"no behaviour named {use!r}; known: {', '.join(sorted(_REGISTRY))}, or give "
+                             "'package.module:Name'")
+    module_name, _, attr = use.partition(":")
+    if not module_name or not attr:
+        raise BehaviourError(f"{use!r}: an import path is 'package.module:Name'")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 -- any failure of a user's module is reported, not raised
+        raise BehaviourError(f"cannot import {module_name!r} for behaviour {use!r}: {type(exc).__name__}: {exc}"
+                             ) from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise BehaviourError(f"module {module_name!r} has no {attr!r} (behaviour {use!r})")
+        obj = getattr(obj, part)
+    return as_behaviour(obj)
+
+
+def check_params(cls: type[Behaviour], params: dict | None) -> BaseModel:
+    """``params`` validated by the behaviour's ``Params``; pydantic's ValidationError if they do not fit."""
+    return cls.Params.model_validate(params or {})
+
+
+__all__ += ["ValidationError", "check_params"]
