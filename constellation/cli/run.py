@@ -142,6 +142,21 @@ def scenarios_command() -> None:
     console.print(table)
 
 
+def behaviours_command() -> None:
+    """List the behaviours a scenario can choose by name (`mission.behaviours[].use`), with their parameters."""
+    from ..sim.behaviour import behaviour_names, resolve
+
+    table = Table(title="behaviours", show_lines=False)
+    for column in ("name", "binds to", "role", "parameters (default)", "what"):
+        table.add_column(column, no_wrap=column == "name")
+    for name in behaviour_names():
+        cls = resolve(name)
+        params = ", ".join(f"{k} ({f.default!r})" for k, f in cls.Params.model_fields.items()) or "-"
+        doc = (cls.__doc__ or "").strip().splitlines()
+        table.add_row(name, ", ".join(cls.agents), cls.role, params, doc[0] if doc else "")
+    console.print(table)
+
+
 def schema_command() -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     from ..scenario import scenario_json_schema

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator
 
 from .base import Model
 from .units import Name
@@ -16,23 +17,27 @@ MAX_BEHAVIOURS = 1000
 def _reference(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return f"{value.__module__}:{value.__qualname__}"
+    from ..sim.behaviour import import_path
+
+    return import_path(value)
 
 
 BehaviourRef = Annotated[
     Any,
     PlainSerializer(_reference, return_type=str),
-    WithJsonSchema({"type": "string", "description": "A registered behaviour name, or 'package.module:Name'."}),
+    WithJsonSchema({"type": "string", "description": "A registered behaviour name, 'package.module:Name' or "
+                    "'file.py:Name'."}),
 ]
-"""A behaviour: its registered name, its import path ``package.module:Name``, or (in a Python scenario) the class or
-generator function itself."""
+"""A behaviour: its registered name, its import path ``package.module:Name``, a file ``file.py:Name``, or (in a
+Python scenario) the class or generator function itself."""
 
 
 class BehaviourSpec(Model):
     """A behaviour bound to agents; it takes the place of the built-in behaviour of the same role on them.
 
-    ``use`` is a registered name (``constellation behaviours`` lists them) or ``package.module:Name``; in a Python
-    scenario also the class or generator function itself. ``nodes`` names satellite groups, satellites, ground
+    ``use`` is a registered name (``constellation behaviours`` lists them), ``package.module:Name``, or
+    ``file.py:Name`` (a file relative to the scenario's folder); in a Python scenario also the class or generator
+    function itself. ``nodes`` names satellite groups, satellites, ground
     stations, the relay or terminals (default: every agent of the kinds the behaviour binds to). ``params`` are checked against
     the behaviour's own parameters; those of a built-in role not given come from the mission section.
     """
@@ -43,12 +48,20 @@ class BehaviourSpec(Model):
 
     @field_validator("use")
     @classmethod
-    def _use(cls, value):
+    def _use(cls, value, info: ValidationInfo):
         if isinstance(value, str):
             if not value.strip():
                 raise ValueError("give a behaviour name or 'package.module:Name'")
-            if len(value) > 300:
-                raise ValueError(f"a behaviour name of {len(value)} characters; at most 300")
+            if len(value) > 1000:
+                raise ValueError(f"a behaviour name of {len(value)} characters; at most 1000")
+            where, colon, name = value.rpartition(":")
+            if colon and where.endswith(".py"):
+                from .orbits import SCRIPT_DIR
+
+                path = Path(where).expanduser()
+                if not path.is_absolute():
+                    path = Path((info.context or {}).get("base_dir") or SCRIPT_DIR.get() or Path.cwd()) / path
+                return f"{path.resolve()}:{name}"
             return value
         if callable(value):
             return value

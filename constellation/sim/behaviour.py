@@ -94,8 +94,27 @@ def behaviour_names() -> list[str]:
 
 
 def import_path(obj: Any) -> str:
-    """``module:QualName`` of a class or function."""
+    """``module:QualName`` of a class or function; ``file.py:QualName`` for one defined in a file loaded by path (a
+    behaviour file, a scenario script) that no import would find."""
+    import sys
+
+    module = sys.modules.get(obj.__module__)
+    file = getattr(module, "__file__", None) if module is not None else _defining_file(obj)
+    if file and (module is None or obj.__module__ == "__main__"
+                 or obj.__module__.startswith("constellation_behaviours_")):
+        return f"{file}:{obj.__qualname__}"
     return f"{obj.__module__}:{obj.__qualname__}"
+
+
+def _defining_file(obj: Any) -> str | None:
+    """The file a class or function was defined in, from its code (for modules that are not in ``sys.modules``,
+    such as a scenario script run by path)."""
+    code = getattr(obj, "__code__", None)
+    if code is None and isinstance(obj, type) and issubclass(obj, FunctionBehaviour):
+        code = obj.fn.__code__
+    if code is None and isinstance(obj, type):
+        code = next((f.__code__ for f in vars(obj).values() if hasattr(f, "__code__")), None)
+    return code.co_filename if code is not None else None
 
 
 def _load_builtins() -> None:
@@ -149,12 +168,14 @@ def resolve(use: Any) -> type[Behaviour]:
             return _REGISTRY[use]
         raise BehaviourError(f"no behaviour named {use!r}; known: {', '.join(sorted(_REGISTRY))}, or give "
                              "'package.module:Name'")
-    module_name, _, attr = use.partition(":")
+    module_name, _, attr = use.rpartition(":")
     if not module_name or not attr:
-        raise BehaviourError(f"{use!r}: an import path is 'package.module:Name'")
+        raise BehaviourError(f"{use!r}: an import path is 'package.module:Name' or 'file.py:Name'")
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 -- any failure of a user's module is reported, not raised
+        module = _load_file(module_name) if module_name.endswith(".py") else importlib.import_module(module_name)
+    except BehaviourError:
+        raise
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 -- any failure of a user's module is reported
         raise BehaviourError(f"cannot import {module_name!r} for behaviour {use!r}: {type(exc).__name__}: {exc}"
                              ) from None
     obj = module
@@ -163,6 +184,30 @@ def resolve(use: Any) -> type[Behaviour]:
             raise BehaviourError(f"module {module_name!r} has no {attr!r} (behaviour {use!r})")
         obj = getattr(obj, part)
     return as_behaviour(obj)
+
+
+def _load_file(path: str):
+    """The module of a Python file, loaded once (it stays in ``sys.modules`` under a name made from its path)."""
+    import hashlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise BehaviourError(f"no behaviour file {path!r}")
+    name = f"constellation_behaviours_{file.stem}_{hashlib.sha1(str(file).encode()).hexdigest()[:10]}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def check_params(cls: type[Behaviour], params: dict | None) -> BaseModel:

@@ -8,10 +8,10 @@ from .products import ON_BOARD
 
 @register("isl")
 class IslForwarding(Behaviour):
-    """Route each product put on board (made here or uplinked, not one that came over a link) with the mission's
-    router, and carry it along the inter-satellite hops of the earliest route to the ground.
+    """Carry each new product along the inter-satellite hops of its earliest route to the ground.
 
-    Each hop leaves at its planned departure and takes its transmission time at the link's rate plus the light time
+    Every product put on board (made here or uplinked, not one that came over a link) is routed with the mission's
+    router. Each hop leaves at its planned departure and takes its transmission time at the link's rate plus the light time
     then; the product stays put if it left meanwhile (sent down or to the relay) or the link is down.
     """
 

@@ -134,8 +134,11 @@ class _Network:
 
 @register("max_weight")
 class MaxWeight(StationScheduler):
-    """Network-wide: at every change of the satellite-station pairs in view, a maximum-weight matching over all
-    stations' antennas decides which satellite each antenna serves (weights: the bits each pair could move)."""
+    """Network-wide assignment of satellites to antennas by maximum-weight matching.
+
+    At every change of the satellite-station pairs in view, a matching over all stations' antennas decides which
+    satellite each antenna serves; a pair's weight is the bits it could move in the rest of the pass.
+    """
 
     def start(self) -> None:
         mission = self.agent.mission
