@@ -8,6 +8,7 @@ import pytest
 
 import constellation
 from constellation.scenario import Scenario, load_scenario
+from constellation.scenario.units import Bits, Seconds
 from constellation.sim import simulate
 from constellation.sim.faults import Outages, link_key
 from constellation.sim import (Battery, GroundStation, Mission, Relay, Satellite, SatellitePlan, Terminal, Windows,
@@ -18,11 +19,12 @@ C_KM_S = 299792.458  # speed of light (SI definition), km/s
 
 # The hand-worked timelines place every node at a fixed point (ITRS, km): s and s1 1000 km above g1 (and terminal
 # t1, at the same place), s2 2000 km from s1 along z, g2 a quarter turn round the equator, the relay at the
-# geostationary radius above g1. Each hop's light time is then the hand formula light(a, b) = |P[a] - P[b]| / c,
-# e.g. 1000 km / c = 3.336 ms between s and g1.
+# geostationary radius above g1; s3 3000 km from s1 the other way along z. Each hop's light time is then the
+# hand formula light(a, b) = |P[a] - P[b]| / c, e.g. 1000 km / c = 3.336 ms between s and g1.
 R_E, R_GEO = 6378.137, 42164.0
 P = {"g1": (R_E, 0.0, 0.0), "t1": (R_E, 0.0, 0.0), "g2": (0.0, R_E, 0.0), "s": (R_E + 1000.0, 0.0, 0.0),
-     "s1": (R_E + 1000.0, 0.0, 0.0), "s2": (R_E + 1000.0, 0.0, 2000.0), "relay": (R_GEO, 0.0, 0.0)}
+     "s1": (R_E + 1000.0, 0.0, 0.0), "s2": (R_E + 1000.0, 0.0, 2000.0), "s3": (R_E + 1000.0, 0.0, -3000.0),
+     "relay": (R_GEO, 0.0, 0.0)}
 
 
 def light(a: str, b: str) -> float:
@@ -72,9 +74,9 @@ class MissionSection:
         self.behaviours = []
 
 
-def run(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0, relay=None, feeder=None,
-        router=None, terminals=None):
-    """Build the mission agent by agent through the public API, bind the built-in behaviours, and run it."""
+def build_only(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0, relay=None, feeder=None,
+               router=None, terminals=None, section=None) -> Mission:
+    """The mission built agent by agent through the public API, with its behaviours bound, not started."""
     pol = pol or policy()
     sim = Mission(end, ranges=Ranges(fixed=P), downlink_rate=constant_rate(rate), outages=outages, router=router)
     for name in stations:
@@ -88,7 +90,13 @@ def run(plans, *, pol=None, rate=1e7, stations=("g1",), outages=None, end=5000.0
     for name, (created, passes, size, prio, uplink_bps) in (terminals or {}).items():
         sim.add(Terminal(sim, name, created=created, passes=passes, size_bits=size, priority=prio,
                          uplink_bps=uplink_bps))
-    bind_behaviours(sim, MissionSection(pol))
+    bind_behaviours(sim, section or MissionSection(pol))
+    return sim
+
+
+def run(plans, **kwargs):
+    """Build the mission, run it, and return it with its products table."""
+    sim = build_only(plans, **kwargs)
     sim.start()
     sim.run()
     return sim, sim.ledger.products_table()
@@ -369,3 +377,109 @@ def test_battery_history_by_hand():
     t, f = zip(*sim.satellites["s"].battery.history)
     assert t == pytest.approx([0.0, 1000.0, 3000.0, 3000.0 + 200e3 / 60.0, 8000.0])
     assert f == pytest.approx([0.5, 240 / 360, 160 / 360, 1.0, 1.0])
+
+
+# --- station schedulers and user behaviours ------------------------------------------------------------------------
+
+def test_the_priority_scheduler_serves_the_waiting_satellite_with_the_higher_priority_first():
+    # One antenna at g1, all three satellites in view 10-1000 s, each with a 1 Gbit image (100 s at 10 Mbit/s). s1
+    # asks first (name order) and holds the antenna from 10 to 110 + L. s2 (priority 1) and s3 (priority 5) queue;
+    # first come serves s2 next, the priority scheduler s3; each lands its own light time after its last bit leaves.
+    sats = {name: plan(downlink=[(10, 1000, "g1")], targets=[(0, 5, name.upper(), 0.0)]) for name in ("s1", "s2", "s3")}
+
+    def second(downlink_policy):
+        sim = build_only(sats, pol=policy(downlink_policy=downlink_policy))
+        sim.target_priority.update({"S1": 1, "S2": 1, "S3": 5})
+        sim.start()
+        sim.run()
+        products = sim.ledger.products_table().set_index("source")
+        return products.loc["S2", "delivered_s"], products.loc["S3", "delivered_s"]
+
+    L1, L2, L3 = light("s1", "g1"), light("s2", "g1"), light("s3", "g1")
+    s2, s3 = second("fifo")
+    assert s2 == pytest.approx(210.0 + L1 + L2, abs=1e-9) and s3 == pytest.approx(310.0 + L1 + L2 + L3, abs=1e-9)
+    s2, s3 = second("priority")
+    assert s3 == pytest.approx(210.0 + L1 + L3, abs=1e-9) and s2 == pytest.approx(310.0 + L1 + L3 + L2, abs=1e-9)
+
+
+def test_max_weight_assignment_sends_each_satellite_to_its_own_station():
+    # s1 sees g1 (10-1000 s) and g2 (10-500 s); s2 sees only g1. First come: s1 takes g1 (the longer pass) and s2
+    # waits for it: s2's image lands at 210 + light(s1, g1) + light(s2, g1). The network-wide assignment at t=10 puts
+    # s1 on g2 and s2 on g1 (total weight 2 x (1 Gbit + 1) against 1 Gbit + 1), so both land 100 s after 10 s plus
+    # their own light time.
+    sats = {"s1": plan(downlink=[(10, 1000, "g1"), (10, 500, "g2")], targets=[(0, 5, "A", 0.0)]),
+            "s2": plan(downlink=[(10, 1000, "g1")], targets=[(0, 5, "B", 0.0)])}
+    _, fifo = run(sats, stations=("g1", "g2"))
+    by = fifo.set_index("source")
+    assert by.loc["A", "station"] == "g1"
+    assert by.loc["B", "delivered_s"] == pytest.approx(210.0 + light("s1", "g1") + light("s2", "g1"), abs=1e-9)
+    _, matched = run(sats, stations=("g1", "g2"), pol=policy(downlink_policy="max_weight"))
+    by = matched.set_index("source")
+    assert (by.loc["A", "station"], by.loc["B", "station"]) == ("g2", "g1")
+    assert by.loc["A", "delivered_s"] == pytest.approx(110.0 + light("s1", "g2"), abs=1e-9)
+    assert by.loc["B", "delivered_s"] == pytest.approx(110.0 + light("s2", "g1"), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_max_weight_assignment_equals_brute_force(seed):
+    # Random small cases: up to 5 satellites, 3 stations of 1-2 antennas, about half the pairs in view (weight 0 =
+    # not in view). The best total weight found by trying every assignment is the reference (exact to 1e-9).
+    from constellation.sim.scheduling import brute_force_assignment, max_weight_assignment
+
+    rng = np.random.default_rng(seed)
+    n_sat, n_st = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    weights = np.where(rng.random((n_sat, n_st)) < 0.5, rng.uniform(1.0, 100.0, (n_sat, n_st)), 0.0)
+    capacity = rng.integers(1, 3, n_st)
+    pairs = max_weight_assignment(weights, capacity)
+    assert len({i for i, _ in pairs}) == len(pairs)
+    assert all(np.bincount([j for _, j in pairs], minlength=n_st) <= capacity)
+    assert all(weights[i, j] > 0 for i, j in pairs)
+    assert sum(weights[i, j] for i, j in pairs) == pytest.approx(brute_force_assignment(weights, capacity), abs=1e-9)
+
+
+def heartbeat(agent, every_s: Seconds = 100.0, size_bits: Bits = 1e6):
+    """A user's behaviour as a generator function: a telemetry product every ``every_s`` (units accepted)."""
+    while True:
+        yield agent.env.timeout(every_s)
+        agent.keep(agent.make("telemetry", agent.name, size_bits))
+
+
+heartbeat.role = "heartbeat"
+
+
+def test_a_user_behaviour_runs_beside_the_built_ins_by_hand():
+    # Telemetry of 1 Mbit every 100 s from t=100; g1 is in view 0-1000 s at 10 Mbit/s, so each goes down at once:
+    # 0.1 s plus light(s, g1). Nine are made before 1000 s (100..900; the one at 1000 s finds the pass closed).
+    sats = {"s": plan(downlink=[(0, 1000, "g1")])}
+    sim = build_only(sats)
+    sim.add_behaviour(sim.satellites["s"], heartbeat, {"every_s": 100.0})
+    sim.start()
+    sim.run()
+    products = sim.ledger.products_table()
+    delivered = products[products["state"] == "delivered"]
+    assert list(delivered["created_s"]) == pytest.approx([100.0 * k for k in range(1, 10)])
+    assert (delivered["delivered_s"] - delivered["created_s"]).to_numpy() == pytest.approx(
+        0.1 + light("s", "g1"), abs=1e-9)
+    assert set(products["kind"]) == {"telemetry"} and products["path"].iloc[0] == "s > g1"
+
+
+def test_a_user_behaviour_from_the_mission_section_replaces_the_built_in_of_its_role():
+    # The same heartbeat chosen by a scenario entry {use: <the function>, params} with its period as "5 min": it runs
+    # beside the built-ins; an entry whose role is "imaging" replaces the built-in imaging, so no image is made.
+    from constellation.scenario import BehaviourSpec
+
+    sats = {"s": plan(downlink=[(0, 1000, "g1")], targets=[(0, 10, "A", 5.0)])}
+
+    def quiet(agent):
+        return
+        yield
+
+    quiet.role = "imaging"
+    section = MissionSection(policy())
+    section.behaviours = [BehaviourSpec(use=heartbeat, params={"every_s": "5 min"}), BehaviourSpec(use=quiet)]
+    sim = build_only(sats, section=section)
+    sim.start()
+    sim.run()
+    products = sim.ledger.products_table()
+    assert set(products["kind"]) == {"telemetry"}
+    assert list(products["created_s"]) == [300.0 * k for k in range(1, 17)]  # every 5 min up to the end at 5000 s

@@ -138,7 +138,10 @@ def _wrap(fn: Callable) -> type[Behaviour]:
         return _WRAPPED[fn]
     from pydantic import create_model
 
-    sig = inspect.signature(fn)
+    try:
+        sig = inspect.signature(fn, eval_str=True)
+    except NameError as exc:
+        raise BehaviourError(f"{import_path(fn)}: an annotation names something undefined: {exc}") from None
     params = list(sig.parameters.values())
     if not params or params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
         raise BehaviourError(f"{import_path(fn)}: a behaviour function takes its agent as its first argument")
