@@ -97,6 +97,8 @@ class Fleet:
         self._where = np.full(len(self.members), -1, dtype=int)
         self._where[self._kep] = np.arange(len(kep))
         self._where[self._sgp] = np.arange(len(sgp))
+        self._is_kep = np.zeros(len(self.members), dtype=bool)
+        self._is_kep[self._kep] = True
 
     def __len__(self) -> int:
         return len(self.members)
@@ -167,11 +169,13 @@ class Fleet:
             r[rows], v[rows] = ri, vi
         return self.rotation.teme_to_itrs(t, r, v)
 
-    def states(self, t, idx=None, frame: str = "gcrs"):
+    def states(self, t, idx=None, frame: str = "gcrs", velocity: bool = True):
         """Positions (km) and velocities (km/s) in ``frame`` ('gcrs' or 'itrs').
 
         With ``idx`` None: every satellite at every time, arrays (S, T, 3). With ``idx``: one state per
-        (satellite index, time) pair, ``idx`` and ``t`` of the same shape (N,), arrays (N, 3).
+        (satellite index, time) pair, ``idx`` and ``t`` of the same shape (N,), arrays (N, 3). With
+        ``velocity=False`` the velocities come back as None and are not turned into ``frame`` (the positions are the
+        same to the last bit).
         """
         if frame not in ("gcrs", "itrs"):
             raise ValueError(f"frame must be 'gcrs' or 'itrs' (got {frame!r})")
@@ -182,8 +186,8 @@ class Fleet:
             raise ValueError("idx and t must have the same shape")
         shape = (len(sel_all), len(t), 3) if grid else (len(sel_all), 3)
         r = np.empty(shape)
-        v = np.empty(shape)
-        is_kep = np.isin(sel_all, self._kep)
+        v = np.empty(shape) if velocity else None
+        is_kep = self._is_kep[sel_all]
         for kep in (True, False):
             rows = np.nonzero(is_kep == kep)[0]
             if len(rows) == 0:
@@ -194,17 +198,25 @@ class Fleet:
             if kep:
                 rk, vk = self._kepler(sel, tt, grid)
                 if frame == "itrs":
-                    rk, vk = self.rotation.gcrs_to_itrs(tg, rk, vk)
+                    if velocity:
+                        rk, vk = self.rotation.gcrs_to_itrs(tg, rk, vk)
+                    else:
+                        rk = self.rotation.gcrs_to_itrs(tg, rk)
             else:
                 rk, vk = self._sgp4_itrs(sel, tt, grid)
                 if frame == "gcrs":
-                    rk, vk = self.rotation.itrs_to_gcrs(tg, rk, vk)
-            r[rows], v[rows] = rk, vk
+                    if velocity:
+                        rk, vk = self.rotation.itrs_to_gcrs(tg, rk, vk)
+                    else:
+                        rk = self.rotation.itrs_to_gcrs(tg, rk)
+            r[rows] = rk
+            if velocity:
+                v[rows] = vk
         return r, v
 
     def positions_itrs(self, t, idx=None) -> np.ndarray:
         """ITRS positions only (km): the quantity access and link geometry need."""
-        return self.states(t, idx, frame="itrs")[0]
+        return self.states(t, idx, frame="itrs", velocity=False)[0]
 
     def ephemeris(self, t) -> Ephemeris:
         """Every satellite at every time in ``t`` (seconds since the epoch), in both frames."""

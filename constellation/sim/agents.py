@@ -234,12 +234,9 @@ class GroundStation(Agent):
     def __init__(self, mission, name: str, *, antennas: int):
         super().__init__(mission, name)
         self.antennas = simpy.PriorityResource(self.env, capacity=antennas)
+        self.scheduler = None
         self.bits = 0.0
         self.busy_s = 0.0
-
-    @property
-    def scheduler(self):
-        return self.behaviour("scheduler")
 
     def receive(self, p: Product, sender: Agent, hop: str) -> SendResult:
         self.bits += p.size_bits

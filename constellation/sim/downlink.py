@@ -11,6 +11,7 @@ from pydantic import Field
 from ..scenario.base import Model
 from ..scenario.units import Power
 from .behaviour import Behaviour, register
+from .scheduling import StationScheduler
 
 
 @register("downlink")
@@ -38,22 +39,33 @@ class Downlink(Behaviour):
         """Indices of the passes open now at stations in service that admit the satellite, and the next time that
         set may grow."""
         sat, now = self.agent, self.env.now
-        windows = sat.plan.downlink
-        stations = sat.mission.stations
+        starts, ends, others = self._windows
         usable, wake = [], np.inf
-        for k in range(first, len(windows)):
-            start, end = windows.start[k], windows.end[k]
+        outages = sat.mission.outages
+        screen = self._screen
+        stations = sat.mission.stations
+        for k in range(first, len(starts)):
+            start, end = starts[k], ends[k]
             if start > now:
-                wake = min(wake, start)
+                if start < wake:
+                    wake = start
                 break
             if end <= now:
                 continue
-            station = windows.other[k]
+            if not outages:
+                if not screen or stations[others[k]].scheduler.admits(sat, k):
+                    usable.append(k)
+                elif end < wake:
+                    wake = end
+                continue
+            station = others[k]
             if not sat.link_up(station):
                 wake = min(wake, sat.link_up_again(station))
-            elif stations[station].scheduler.admits(sat, k):
+            elif not screen or stations[station].scheduler.admits(sat, k):
                 usable.append(k)
-        if not sat.up():
+            else:
+                wake = min(wake, end)
+        if outages and not sat.up():
             return [], min(wake, sat.up_again())
         return usable, wake
 
@@ -61,34 +73,42 @@ class Downlink(Behaviour):
         sat, env, prm = self.agent, self.env, self.params
         windows = sat.plan.downlink
         stations = sat.mission.stations
-        changes = [st.scheduler.changed is not None for st in stations.values()]
-        dynamic = any(changes)
+        self._windows = windows.start.tolist(), windows.end.tolist(), list(windows.other)
+        dynamic = any(st.scheduler.changed is not None for st in stations.values())
+        self._screen = dynamic or any(type(st.scheduler).admits is not StationScheduler.admits
+                                      for st in stations.values())
+        starts, ends, others = self._windows
+        n = len(ends)
         first = 0
-        while first < len(windows):
-            while first < len(windows) and windows.end[first] <= env.now:
+        while first < n:
+            while first < n and ends[first] <= env.now:
                 first += 1
             usable, wake = self.open_windows(first)
             now = env.now
+            has_data = sat.has_data()
             fits = [k for k in usable
-                    if sat.anything_fits(sat.downlink_rate(windows.other[k], now), windows.end[k] - now)
-                    ] if sat.has_data() else []
+                    if sat.anything_fits(sat.downlink_rate(others[k], now), ends[k] - now)] if has_data else []
             if not fits:
-                until = min([wake] + [windows.end[k] for k in usable])
-                if not np.isfinite(until):
-                    if first >= len(windows) or windows.start[first] > now:
-                        until = windows.start[first] if first < len(windows) else sat.mission.end_s
+                until = min([wake] + [ends[k] for k in usable])
+                if not until < np.inf:
+                    if first >= n or starts[first] > now:
+                        until = starts[first] if first < n else sat.mission.end_s
                     else:
                         break
                 if dynamic:
                     yield self._any_change(sat.wait_for_data(until))
-                elif sat.has_data() and not usable:
+                elif has_data and not usable:
                     yield env.timeout(max(0.0, until - now))
                 else:
                     yield sat.wait_for_data(until)
                 continue
-            free = [k for k in fits if stations[windows.other[k]].antennas.count < stations[windows.other[k]].antennas.capacity]
-            k = max(free or fits, key=lambda j: (windows.end[j], -j))
-            station, end = stations[windows.other[k]], float(windows.end[k])
+            free = []
+            for j in fits:
+                antennas = stations[others[j]].antennas
+                if antennas.count < antennas.capacity:
+                    free.append(j)
+            k = max(free or fits, key=lambda j: (ends[j], -j))
+            station, end = stations[others[k]], ends[k]
             scheduler = station.scheduler
             starved = False
             with station.antennas.request(priority=scheduler.priority(sat, k)) as req:
@@ -111,7 +131,7 @@ class Downlink(Behaviour):
                         break
                 station.busy_s += env.now - began
             if starved:
-                yield env.timeout(max(0.0, min(windows.end[j] for j in fits) - env.now))
+                yield env.timeout(max(0.0, min(ends[j] for j in fits) - env.now))
 
     def _any_change(self, wait):
         """``wait`` or a change of any station scheduler's decisions, whichever is first."""

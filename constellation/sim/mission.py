@@ -97,6 +97,8 @@ class Mission:
             raise ValueError(f"behaviour {type(b).__name__} binds to {', '.join(type(b).agents)}, not to "
                              f"{agent.kind} {agent.name!r}")
         agent.behaviours = [x for x in agent.behaviours if x.role != b.role] + [b]
+        if b.role == "scheduler":
+            agent.scheduler = b
         return b
 
     def run(self) -> None:

@@ -63,7 +63,7 @@ class Ranges:
             out.append(pos)
         if moving:
             idx = np.array([self.index[nodes[k]] for k in moving])
-            r = self.fleet.states(np.full(len(moving), float(t)), idx, frame="itrs")[0]
+            r = self.fleet.positions_itrs(np.full(len(moving), float(t)), idx)
             for j, k in enumerate(moving):
                 self._last[nodes[k]] = (t, r[j])
                 out[k] = r[j]
