@@ -48,7 +48,8 @@ def test_page_examples_run(page, monkeypatch):
 def test_the_guides_have_examples():
     names = {str(p.relative_to(DOCS)) for p in PAGES}
     expected = {"getting-started.md", "concepts.md", "scenarios.md", "links.md", "mission.md", "guides/khayyam.md",
-                "guides/swarm.md", "guides/relay.md", "guides/faults.md"}
+                "guides/swarm.md", "guides/relay.md", "guides/faults.md",
+                "guides/behaviours.md"}
     assert expected <= names, f"pages without a runnable example: {sorted(expected - names)}"
 
 

@@ -162,7 +162,7 @@ class Scenario(Model):
             return []
         from pydantic import ValidationError
 
-        from ..sim.behaviour import BehaviourError, resolve
+        from ..sim.behaviour import BehaviourError, check_params, resolve
         from ..sim.build import defaults_for, role_defaults
 
         errors = []
@@ -188,7 +188,7 @@ class Scenario(Model):
                                    f"{spec.use if isinstance(spec.use, str) else cls.__name__!r} binds to "
                                    f"{', '.join(cls.agents)}", name, {}))
             try:
-                cls.Params.model_validate({**defaults_for(cls, defaults), **spec.params})
+                check_params(cls, {**defaults_for(cls, defaults), **spec.params})
             except ValidationError as exc:
                 for e in exc.errors():
                     value = e.get("input")

@@ -226,7 +226,8 @@ class Satellite(Agent):
 class GroundStation(Agent):
     """A ground station: its antennas (a ``PriorityResource``), the bits it received and how long they were busy.
 
-    ``scheduler`` is the behaviour that decides which satellite its antennas serve (``scheduling``).
+    ``scheduler`` is the behaviour that decides which satellite its antennas serve (``scheduling``);
+    ``received_hooks`` are called as ``hook(p, sender)`` for every product delivered here.
     """
 
     kind = "station"
@@ -235,12 +236,15 @@ class GroundStation(Agent):
         super().__init__(mission, name)
         self.antennas = simpy.PriorityResource(self.env, capacity=antennas)
         self.scheduler = None
+        self.received_hooks: list[Callable[[Product, Agent], None]] = []
         self.bits = 0.0
         self.busy_s = 0.0
 
     def receive(self, p: Product, sender: Agent, hop: str) -> SendResult:
         self.bits += p.size_bits
         self.mission.ledger.deliver(p, self.env.now, self.name)
+        for hook in self.received_hooks:
+            hook(p, sender)
         return SendResult("delivered")
 
 

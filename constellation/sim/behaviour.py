@@ -14,8 +14,8 @@ from typing import Any, Callable, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["AGENT_KINDS", "Behaviour", "BehaviourError", "FunctionBehaviour", "NoParams", "as_behaviour",
-           "behaviour_names", "import_path", "register", "resolve"]
+__all__ = ["AGENT_KINDS", "ENTRY_POINT_GROUP", "Behaviour", "BehaviourError", "FunctionBehaviour", "NoParams",
+           "as_behaviour", "behaviour_names", "check_params", "import_path", "register", "resolve"]
 
 AGENT_KINDS = ("satellite", "station", "relay", "terminal")
 """The kinds of agent a behaviour can be bound to."""
@@ -46,7 +46,7 @@ class Behaviour:
     def __init__(self, agent, params: BaseModel | dict | None = None):
         self.agent = agent
         self.env = agent.env
-        self.params = params if isinstance(params, self.Params) else self.Params.model_validate(params or {})
+        self.params = params if isinstance(params, self.Params) else check_params(type(self), params)
         self.process = None
 
     def applies(self) -> bool:
@@ -117,8 +117,30 @@ def _defining_file(obj: Any) -> str | None:
     return code.co_filename if code is not None else None
 
 
+ENTRY_POINT_GROUP = "constellation.behaviours"
+"""Entry-point group through which an installed package makes its behaviours known by name: each entry point is
+loaded (importing its module registers the names it defines) the first time a name is looked up."""
+
+_PLUGINS_LOADED = False
+
+
 def _load_builtins() -> None:
+    global _PLUGINS_LOADED
     from . import downlink, imaging, isl, messaging, power, relay, scheduling  # noqa: F401
+
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = entry.load()
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 -- a broken plugin is reported, not raised
+            raise BehaviourError(f"cannot load behaviour plugin {entry.name!r} ({entry.value}): "
+                                 f"{type(exc).__name__}: {exc}") from None
+        if isinstance(loaded, type) and issubclass(loaded, Behaviour) and entry.name not in _REGISTRY:
+            register(entry.name)(loaded)
 
 
 def as_behaviour(obj: Any) -> type[Behaviour]:
@@ -190,15 +212,21 @@ def resolve(use: Any) -> type[Behaviour]:
 
 
 def _load_file(path: str):
-    """The module of a Python file, loaded once (it stays in ``sys.modules`` under a name made from its path)."""
+    """The module of a Python file, loaded once (it stays in ``sys.modules`` under a name made from its resolved
+    path); a relative path is taken from the folder of the scenario script being run, else the working folder."""
     import hashlib
     import importlib.util
     import sys
     from pathlib import Path
 
-    file = Path(path)
+    file = Path(path).expanduser()
+    if not file.is_absolute():
+        from ..scenario.orbits import SCRIPT_DIR
+
+        file = (SCRIPT_DIR.get() or Path.cwd()) / file
+    file = file.resolve()
     if not file.is_file():
-        raise BehaviourError(f"no behaviour file {path!r}")
+        raise BehaviourError(f"no behaviour file {str(file)!r}")
     name = f"constellation_behaviours_{file.stem}_{hashlib.sha1(str(file).encode()).hexdigest()[:10]}"
     if name in sys.modules:
         return sys.modules[name]
@@ -214,8 +242,31 @@ def _load_file(path: str):
 
 
 def check_params(cls: type[Behaviour], params: dict | None) -> BaseModel:
-    """``params`` validated by the behaviour's ``Params``; pydantic's ValidationError if they do not fit."""
-    return cls.Params.model_validate(params or {})
+    """``params`` validated by the behaviour's ``Params``; pydantic's ValidationError if they do not fit.
 
+    A name the ``Params`` model has no field for is refused even when the model itself would ignore it, with the
+    closest field names as a hint.
+    """
+    import difflib
 
-__all__ += ["ValidationError", "check_params"]
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    params = dict(params or {})
+    fields = cls.Params.model_fields
+    details = []
+    for key in [k for k in params if k not in fields]:
+        close = difflib.get_close_matches(str(key), list(fields), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else (
+            f"; it takes {', '.join(fields)}" if fields else "; it takes none")
+        details.append(InitErrorDetails(type=PydanticCustomError(
+            "unknown_parameter", "{name} has no parameter '{key}'{hint}",
+            {"name": cls.__name__, "key": str(key), "hint": hint}), loc=(key,), input=params.pop(key)))
+    try:
+        model = cls.Params.model_validate(params)
+    except ValidationError as exc:
+        details = [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], **({"ctx": e["ctx"]}
+                   if "ctx" in e else {})) for e in exc.errors()] + details
+    if details:
+        raise ValidationError.from_exception_data(cls.Params.__name__, details)
+    return model
+
