@@ -24,7 +24,10 @@ To measure, the script wraps ``access.contact_windows``, ``Network.link_plan``, 
 ``Mission.run``, ``DownlinkRate.__call__`` and ``Environment.process`` (a timestamp or a counter each; nothing else
 changes).
 
-Usage: python benchmarks/mission.py [--skip-walker] [--walker-hours H]
+Then (b)'s SimPy run again ``--rounds`` times given its contacts and link plan, each round followed by the bare loop of
+as many events: the cost per event of each and their ratio, min and median over the rounds (target: at most 3x).
+
+Usage: python benchmarks/mission.py [--skip-walker] [--walker-hours H] [--rounds R]
 """
 
 from __future__ import annotations
@@ -248,7 +251,7 @@ def bench_swarm(days: int) -> None:
     print_simpy(p, len(outcome.events))
 
 
-def bench_walker(hours: float) -> None:
+def bench_walker(hours: float, rounds: int) -> None:
     base = load_scenario(SHELL)
     scenario = with_changes(base, ground_stations=random_ground_stations(), duration=hours * 3600.0)
     n_sats = len(scenario.fleet())
@@ -269,6 +272,33 @@ def bench_walker(hours: float) -> None:
           f"{start + total - marks['targets']:.1f} s")
     rows, _, _ = geometry_stages(scenario, 1)
     print_geometry(rows)
+    simpy_rounds(scenario, results, rounds)
+
+
+def simpy_rounds(scenario: Scenario, results, rounds: int) -> None:
+    """The SimPy run again ``rounds`` times (given the contacts and link plan), each followed by the bare SimPy loop
+    of as many events: cost per event of each, and their ratio, min and median over the rounds."""
+    if rounds <= 0:
+        return
+    import statistics
+
+    fleet = scenario.fleet()
+    ours, bare, ratios = [], [], []
+    for _ in range(rounds):
+        with probe() as p:
+            simulate(scenario, fleet=fleet, contacts=results.contacts, link_plan=results.links)
+        events = p.events()
+        bare_s, bare_events = bare_simpy(max(1, p.processes), events)
+        ours.append(p.run_s / events * 1e6)
+        bare.append(bare_s / bare_events * 1e6)
+        ratios.append(ours[-1] / bare[-1])
+
+    def fmt(values, unit=""):
+        return f"min {min(values):.2f}{unit}, median {statistics.median(values):.2f}{unit}"
+
+    print(f"    {rounds} rounds, SimPy run then bare loop ({events} events): mission {fmt(ours, ' us')} per event; "
+          f"bare SimPy {fmt(bare, ' us')}; ratio {fmt(ratios, 'x')} (target <= 3x: "
+          f"{'met' if statistics.median(ratios) <= 3 else 'not met'})")
 
 
 def main() -> None:
@@ -276,10 +306,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7, help="length of the swarm run, days")
     parser.add_argument("--skip-walker", action="store_true", help="skip (b), the 1,584-satellite day")
     parser.add_argument("--walker-hours", type=float, default=24.0, help="length of the shell run, hours")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the shell's SimPy run interleaved with the bare SimPy loop")
     args = parser.parse_args()
     bench_swarm(args.days)
     if not args.skip_walker:
-        bench_walker(args.walker_hours)
+        bench_walker(args.walker_hours, args.rounds)
 
 
 if __name__ == "__main__":

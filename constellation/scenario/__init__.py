@@ -24,7 +24,7 @@ a module needs only the ones listed before it when it is imported:
 
 from __future__ import annotations
 
-from .behaviours import MAX_BEHAVIOURS, BehaviourSpec
+from .behaviours import MAX_BEHAVIOURS, BehaviourRef, BehaviourSpec
 from .links import FeederLinks, FixedRateLink, IslLinks, LinkBudgetSpec, LinkModel, Links, Relay, RelayLinks
 from .loading import (
     BUNDLED_DIR,
@@ -83,7 +83,7 @@ from .units import (
 )
 
 __all__ = [
-    "BehaviourSpec", "MAX_BEHAVIOURS",
+    "BehaviourRef", "BehaviourSpec", "MAX_BEHAVIOURS",
     # models
     "Scenario", "Defaults", "Classical", "Circular", "SunSynchronous", "Walker", "Swarm", "Geostationary", "TLESet",
     "Relay", "GroundStation", "Links", "FixedRateLink", "LinkBudgetSpec", "IslLinks", "RelayLinks", "FeederLinks",

@@ -185,8 +185,25 @@ class Satellite(Agent):
         return None
 
     def wait_for_data(self, until: float):
-        """An event that fires when a product comes on board or at ``until``, whichever is first."""
-        return self.new_data | self.env.timeout(max(0.0, until - self.env.now))
+        """An event that fires when a product comes on board or at ``until``, whichever is first.
+
+        It behaves as ``new_data | env.timeout(...)`` (it fires one step after the first of the two, as a condition
+        event does) without building a condition's value.
+        """
+        env = self.env
+        wake = simpy.Event(env)
+        data = self.new_data
+        timer = env.timeout(max(0.0, until - env.now))
+
+        def fire(_event) -> None:
+            if not wake.triggered:
+                wake.succeed()
+                if data.callbacks is not None:
+                    data.callbacks.remove(fire)
+
+        data.callbacks.append(fire)
+        timer.callbacks.append(fire)
+        return wake
 
     def keep(self, p: Product) -> SendResult:
         """Put a product made here on board ("stored"), or drop it when storage is full ("dropped")."""

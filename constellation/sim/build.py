@@ -35,7 +35,11 @@ def mission_targets(mission) -> list:
 
 
 class DownlinkRate:
-    """Rate (bit/s) of a satellite-station link at a moment, from the range then (``Ranges``) and the link model."""
+    """Rate (bit/s) of a satellite-station link at a moment, from the range then (``Ranges``) and the link model.
+
+    The last rate of each link is kept, so asking again at the same instant (to choose a station, then to send)
+    evaluates the model once.
+    """
 
     def __init__(self, ranges: Ranges, model):
         from ..links import FixedRate
@@ -43,11 +47,17 @@ class DownlinkRate:
         self.ranges = ranges
         self.model = model
         self.fixed = float(model.rate_bps(np.array([1.0]))[0]) if isinstance(model, FixedRate) else None
+        self._last: dict[tuple[str, str], tuple[float, float]] = {}
 
     def __call__(self, sat: str, station: str, t: float) -> float:
         if self.fixed is not None:
             return self.fixed
-        return float(self.model.rate_bps(np.array([self.ranges.range_km(sat, station, t)]))[0])
+        last = self._last.get((sat, station))
+        if last is not None and last[0] == t:
+            return last[1]
+        rate = float(self.model.rate_bps(np.array([self.ranges.range_km(sat, station, t)]))[0])
+        self._last[sat, station] = (t, rate)
+        return rate
 
 
 _GROUND = "\x00ground"
