@@ -130,6 +130,23 @@ class Agent:
         raise NotImplementedError(f"a {self.kind} does not take products")
 
 
+class _FirstOf:
+    """Callback that triggers ``wake`` when the first of new data and a timer happens (no reference cycle, so the
+    garbage collector has nothing to do for it)."""
+
+    __slots__ = ("wake", "data")
+
+    def __init__(self, wake: simpy.Event, data: simpy.Event):
+        self.wake, self.data = wake, data
+
+    def __call__(self, _event) -> None:
+        if not self.wake.triggered:
+            self.wake.succeed()
+            callbacks = self.data.callbacks
+            if callbacks is not None:
+                callbacks.remove(self)
+
+
 def _by_priority(p: Product):
     return -p.priority, p.created_s, p.id
 
@@ -191,19 +208,10 @@ class Satellite(Agent):
         event does) without building a condition's value.
         """
         env = self.env
-        wake = simpy.Event(env)
-        data = self.new_data
-        timer = env.timeout(max(0.0, until - env.now))
-
-        def fire(_event) -> None:
-            if not wake.triggered:
-                wake.succeed()
-                if data.callbacks is not None:
-                    data.callbacks.remove(fire)
-
-        data.callbacks.append(fire)
-        timer.callbacks.append(fire)
-        return wake
+        fire = _FirstOf(simpy.Event(env), self.new_data)
+        self.new_data.callbacks.append(fire)
+        env.timeout(max(0.0, until - env.now)).callbacks.append(fire)
+        return fire.wake
 
     def keep(self, p: Product) -> SendResult:
         """Put a product made here on board ("stored"), or drop it when storage is full ("dropped")."""
