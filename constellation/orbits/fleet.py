@@ -99,6 +99,7 @@ class Fleet:
         self._where[self._sgp] = np.arange(len(sgp))
         self._is_kep = np.zeros(len(self.members), dtype=bool)
         self._is_kep[self._kep] = True
+        self._one: dict[int, tuple[list, list]] = {}
 
     def __len__(self) -> int:
         return len(self.members)
@@ -142,7 +143,7 @@ class Fleet:
         rp = self.perigee_radii()
         return np.sqrt(MU_EARTH * (2.0 / rp - 1.0 / a)) + OMEGA_EARTH * a * 2.0
 
-    def _kepler(self, sel: np.ndarray, t: np.ndarray, grid: bool):
+    def _kepler(self, sel: np.ndarray, t: np.ndarray, grid: bool, velocity: bool = True):
         el = self._elements
         j = self._where[sel]
         cols = [el.a[j], el.ecc[j], el.inc[j], el.raan[j], el.argp[j], el.mean_anomaly[j]]
@@ -151,7 +152,7 @@ class Fleet:
             cols = [c[:, None] for c in cols]
             rates = [x[:, None] for x in rates]
             t = t[None, :]
-        return mean_elements_state(*cols, t, rates=rates)
+        return mean_elements_state(*cols, t, rates=rates, velocity=velocity)
 
     def _sgp4_itrs(self, sel: np.ndarray, t: np.ndarray, grid: bool):
         jd1, jd2 = self.rotation.utc_jd(t)
@@ -196,7 +197,7 @@ class Fleet:
             tt = t if grid else t[rows]
             tg = tt[None, :] if grid else tt
             if kep:
-                rk, vk = self._kepler(sel, tt, grid)
+                rk, vk = self._kepler(sel, tt, grid, velocity)
                 if frame == "itrs":
                     if velocity:
                         rk, vk = self.rotation.gcrs_to_itrs(tg, rk, vk)
@@ -217,6 +218,20 @@ class Fleet:
     def positions_itrs(self, t, idx=None) -> np.ndarray:
         """ITRS positions only (km): the quantity access and link geometry need."""
         return self.states(t, idx, frame="itrs", velocity=False)[0]
+
+    def position_itrs(self, i: int, t: float) -> np.ndarray:
+        """ITRS position (km) of member ``i`` at ``t``: ``positions_itrs([t], [i])[0]`` to the last bit, with less
+        overhead for one-at-a-time queries (a hop's range in the mission simulation)."""
+        if not self._is_kep[i]:
+            return self.positions_itrs(np.array([float(t)]), np.array([i]))[0]
+        one = self._one.get(i)
+        if one is None:
+            el, j = self._elements, self._where[np.array([i])]
+            one = self._one[i] = ([el.a[j], el.ecc[j], el.inc[j], el.raan[j], el.argp[j], el.mean_anomaly[j]],
+                                  [x[j] for x in self._rates])
+        tt = np.array([float(t)])
+        r = mean_elements_state(*one[0], tt, rates=one[1], velocity=False)[0]
+        return self.rotation.gcrs_to_itrs(tt, r)[0]
 
     def ephemeris(self, t) -> Ephemeris:
         """Every satellite at every time in ``t`` (seconds since the epoch), in both frames."""

@@ -51,13 +51,13 @@ def solve_kepler(mean_anomaly, ecc, tol: float = 1e-13, max_iter: int = 50):
     return e_anom
 
 
-def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True, rates=None):
+def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True, rates=None, velocity: bool = True):
     """GCRS position (km) and velocity (km/s) at ``t`` seconds after the elements' epoch.
 
     With (xi, eta) the position in the orbital plane measured from the ascending node, N the unit vector to the
     node and M the in-plane unit vector 90 deg ahead of it, r = xi N + eta M. The velocity is the exact time
     derivative of this model, drift of the node and perigee included. ``rates`` may pass precomputed
-    ``secular_rates``.
+    ``secular_rates``; with ``velocity=False`` the velocity is None (the position is the same to the last bit).
     """
     raan_dot, argp_dot, m_dot = secular_rates(a, ecc, inc, j2) if rates is None else rates
     raan = raan0 + raan_dot * t
@@ -68,29 +68,33 @@ def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True, rates
         u = argp + mean
         cu, su = np.cos(u), np.sin(u)
         xi, eta = a * cu, a * su
-        rate = m_dot + argp_dot
-        xi_dot, eta_dot = -rate * eta, rate * xi
     else:
         e_anom = solve_kepler(mean, ecc)
         cos_e, sin_e = np.cos(e_anom), np.sin(e_anom)
         b = np.sqrt(1.0 - ecc**2)
         x = a * (cos_e - ecc)
         y = a * b * sin_e
-        e_dot = m_dot / (1.0 - ecc * cos_e)
-        vx = -a * sin_e * e_dot - argp_dot * y
-        vy = a * b * cos_e * e_dot + argp_dot * x
         cw, sw = np.cos(argp), np.sin(argp)
         xi, eta = x * cw - y * sw, x * sw + y * cw
-        xi_dot, eta_dot = vx * cw - vy * sw, vx * sw + vy * cw
     co, so = np.cos(raan), np.sin(raan)
     ci, si = np.cos(inc), np.sin(inc)
     shape = np.broadcast_shapes(np.shape(xi), np.shape(co))
     r = np.empty(shape + (3,))
-    v = np.empty(shape + (3,))
     eta_ci = eta * ci
     r[..., 0] = xi * co - eta_ci * so
     r[..., 1] = xi * so + eta_ci * co
     r[..., 2] = eta * si
+    if not velocity:
+        return r, None
+    if circular:
+        rate = m_dot + argp_dot
+        xi_dot, eta_dot = -rate * eta, rate * xi
+    else:
+        e_dot = m_dot / (1.0 - ecc * cos_e)
+        vx = -a * sin_e * e_dot - argp_dot * y
+        vy = a * b * cos_e * e_dot + argp_dot * x
+        xi_dot, eta_dot = vx * cw - vy * sw, vx * sw + vy * cw
+    v = np.empty(shape + (3,))
     eta_dot_ci = eta_dot * ci
     # Node drift turns the orbit about z: its contribution raan_dot * z x r.
     v[..., 0] = xi_dot * co - eta_dot_ci * so - raan_dot * r[..., 1]

@@ -61,7 +61,12 @@ class Ranges:
                 else:
                     moving.append(k)
             out.append(pos)
-        if moving:
+        if len(moving) == 1:
+            k = moving[0]
+            r = self.fleet.position_itrs(self.index[nodes[k]], t)
+            self._last[nodes[k]] = (t, r)
+            out[k] = r
+        elif moving:
             idx = np.array([self.index[nodes[k]] for k in moving])
             r = self.fleet.positions_itrs(np.full(len(moving), float(t)), idx)
             for j, k in enumerate(moving):
