@@ -127,3 +127,33 @@ def test_an_installed_package_names_its_behaviours_through_entry_points(monkeypa
         assert resolve("imaging_plugin_alias") is Imaging
     finally:
         behaviour._REGISTRY.pop("imaging_plugin_alias", None)
+
+
+BOOM = '''
+def boom(agent, after_s: float = 60.0):
+    """Fails a minute into the run."""
+    yield agent.env.timeout(after_s)
+    raise ValueError("a bad value")
+'''
+
+
+def test_a_behaviour_that_raises_is_named_with_its_agent_time_and_line(tmp_path):
+    (tmp_path / "boom.py").write_text(BOOM)
+    text = BASE + "    - {use: 'boom.py:boom', nodes: [w-01-01]}\n"
+    import constellation
+    from constellation.sim import BehaviourFailed
+
+    with pytest.raises(BehaviourFailed) as info:
+        constellation.run(scenario_with("    - {use: 'boom.py:boom', nodes: [w-01-01]}\n", tmp_path))
+    message = str(info.value)
+    assert message.startswith("behaviour boom (role 'boom') on satellite 'w-01-01' raised ValueError at t = 60 s: "
+                              "a bad value")
+    assert message.endswith(f"({(tmp_path / 'boom.py').resolve()}:5)")
+    assert isinstance(info.value.__cause__, ValueError)
+    path = tmp_path / "boom.yaml"
+    path.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "constellation.cli", "run", str(path), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "behaviour boom (role 'boom') on satellite 'w-01-01' raised ValueError at t = 60 s" in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -77,11 +77,16 @@ def run_command(
         check_destination(out_dir, overwrite=overwrite)
     except RunFolderError as exc:
         fail(f"--out: {exc}")
+    from ..sim import BehaviourFailed
+
     progress = Progress()
     try:
-        results = run(sc, progress=progress, max_memory=limit)
-    finally:
-        progress.close()
+        try:
+            results = run(sc, progress=progress, max_memory=limit)
+        finally:
+            progress.close()
+    except BehaviourFailed as exc:
+        fail(str(exc))
     try:
         results.save(out_dir, overwrite=overwrite)
     except (RunFolderError, OSError) as exc:

@@ -9,7 +9,7 @@ behaviours one module each (``imaging``, ``messaging``, ``downlink``, ``relay``,
 from __future__ import annotations
 
 from .agents import Agent, GroundStation, Relay, Satellite, SendResult, Terminal
-from .behaviour import Behaviour, BehaviourError, behaviour_names, register, resolve
+from .behaviour import Behaviour, BehaviourError, BehaviourFailed, behaviour_names, register, resolve
 from .build import DownlinkRate, bind_behaviours, isl_router, members, mission_targets, simulate
 from .downlink import Downlink
 from .faults import Outages, link_key
@@ -25,7 +25,7 @@ from .ranges import Ranges
 from .relay import RelayFeeder, RelayUplink
 from .scheduling import FirstCome, HighestElevation, MaxWeight, PriorityFirst, StationScheduler
 
-__all__ = ["Agent", "Battery", "Behaviour", "BehaviourError", "Collection", "Downlink", "DownlinkRate", "FirstCome",
+__all__ = ["Agent", "Battery", "Behaviour", "BehaviourError", "BehaviourFailed", "Collection", "Downlink", "DownlinkRate", "FirstCome",
            "GroundStation", "HighestElevation", "Imaging", "IslForwarding", "MaxWeight", "Mission", "MissionResults",
            "Outages", "Power", "PriorityFirst", "Product", "Ranges", "Relay", "RelayFeeder", "RelayUplink",
            "Satellite", "SatellitePlan", "SendResult", "StationScheduler", "Terminal", "Windows", "behaviour_names",

@@ -14,7 +14,8 @@ from typing import Any, Callable, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["AGENT_KINDS", "ENTRY_POINT_GROUP", "Behaviour", "BehaviourError", "FunctionBehaviour", "NoParams",
+__all__ = ["AGENT_KINDS", "ENTRY_POINT_GROUP", "Behaviour", "BehaviourError", "BehaviourFailed", "FunctionBehaviour",
+           "NoParams",
            "as_behaviour", "behaviour_names", "check_params", "import_path", "register", "resolve"]
 
 AGENT_KINDS = ("satellite", "station", "relay", "terminal")
@@ -23,6 +24,11 @@ AGENT_KINDS = ("satellite", "station", "relay", "terminal")
 
 class BehaviourError(ValueError):
     """A behaviour that cannot be found, imported or given its parameters."""
+
+
+class BehaviourFailed(RuntimeError):
+    """A behaviour raised while the mission ran: which one, on which agent, when, and where in its code (the
+    original exception is the ``__cause__``)."""
 
 
 class NoParams(BaseModel):
@@ -55,7 +61,27 @@ class Behaviour:
     def start(self) -> None:
         """Bind to the agent: start ``run`` as a SimPy process if the behaviour applies."""
         if self.applies():
-            self.process = self.env.process(self.run())
+            self.process = self.spawn(self.run())
+
+    def spawn(self, generator):
+        """Start another process of this behaviour (e.g. one per product); what it raises names the behaviour."""
+        return self.env.process(self._guarded(generator))
+
+    def _guarded(self, generator):
+        try:
+            return (yield from generator)
+        except BehaviourFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- a user's code may raise anything; it is reported with its place
+            raise BehaviourFailed(self._failure(exc)) from exc
+
+    def _failure(self, exc: Exception) -> str:
+        import traceback
+
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        return (f"behaviour {type(self).__name__} (role {self.role!r}) on {self.agent.kind} {self.agent.name!r} "
+                f"raised {type(exc).__name__} at t = {self.env.now:g} s: {exc}{where}")
 
     def run(self):
         raise NotImplementedError(f"{type(self).__name__} must define run()")

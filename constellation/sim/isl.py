@@ -30,7 +30,7 @@ class IslForwarding(Behaviour):
             return
         hops = self.agent.mission.router(self.agent.name, self.env.now, p.size_bits)
         if hops:
-            self.env.process(self.forward(p, hops))
+            self.spawn(self.forward(p, hops))
 
     def forward(self, p, hops):
         """Carry ``p`` along ``hops`` (from, to, depart, rate_bps)."""

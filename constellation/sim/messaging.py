@@ -42,7 +42,7 @@ class Collection(Behaviour):
                 yield env.timeout(best - env.now)
             message = terminal.make("message", terminal.name, terminal.size_bits, terminal.priority,
                                     created_s=float(t0), satellite=sat)
-            env.process(self.uplink(message, mission.satellites[sat]))
+            self.spawn(self.uplink(message, mission.satellites[sat]))
 
     def uplink(self, message, satellite):
         """One message up to ``satellite``."""

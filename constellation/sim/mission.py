@@ -102,8 +102,17 @@ class Mission:
         return b
 
     def run(self) -> None:
-        """Run to the end; then settle the batteries, and count products still in transit as on board."""
-        self.env.run(until=self.end_s)
+        """Run to the end; then settle the batteries, and count products still in transit as on board.
+
+        A behaviour that raises stops the run with ``behaviour.BehaviourFailed`` (the behaviour's own exception as
+        its ``__cause__``).
+        """
+        from .behaviour import BehaviourFailed
+
+        try:
+            self.env.run(until=self.end_s)
+        except BehaviourFailed as exc:
+            raise exc.__cause__ if isinstance(exc.__cause__, BehaviourFailed) else exc  # SimPy raises a copy
         for sat in self.satellites.values():
             sat.battery.settle()
         for p in self.ledger.products:

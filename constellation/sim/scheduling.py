@@ -145,7 +145,7 @@ class MaxWeight(StationScheduler):
         network = mission.shared.get("max_weight")
         if network is None:
             network = mission.shared["max_weight"] = _Network(mission)
-            self.env.process(network.run())
+            self.spawn(network.run())
         self.network = network
 
     @property
