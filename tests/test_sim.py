@@ -12,7 +12,7 @@ from constellation.scenario.units import Bits, Seconds
 from constellation.sim import simulate
 from constellation.sim.faults import Outages, link_key
 from constellation.sim import (Battery, GroundStation, Mission, Relay, Satellite, SatellitePlan, Terminal, Windows,
-                               bind_behaviours)
+                               bind_behaviours, members)
 from constellation.sim.ranges import Ranges
 
 C_KM_S = 299792.458  # speed of light (SI definition), km/s
@@ -483,3 +483,25 @@ def test_a_user_behaviour_from_the_mission_section_replaces_the_built_in_of_its_
     products = sim.ledger.products_table()
     assert set(products["kind"]) == {"telemetry"}
     assert list(products["created_s"]) == [300.0 * k for k in range(1, 17)]  # every 5 min up to the end at 5000 s
+
+
+def test_the_lowest_rate_of_a_pass_bounds_every_rate_in_it():
+    # Reference: the swarm's link budget at the range between satellite and station at 25 instants across each pass
+    # of its day (fleet positions, exact); the bound must not exceed any of them, as it is the rate at the farthest
+    # point the satellite could be while in view. It is also a useful bound: within 10x of the pass's worst rate.
+    from constellation.access import contact_windows
+    from constellation.sim.build import lowest_rates
+
+    scenario = load_scenario("scenarios/soleimani_swarm.yaml")
+    fleet, stations = scenario.fleet(), scenario.stations()
+    model = scenario.link_config().downlink
+    contacts = contact_windows(fleet, stations, 0.0, scenario.duration_s)
+    contacts = contacts[contacts["satellite"].isin(members(fleet, None))].reset_index(drop=True)
+    low = lowest_rates(fleet, stations, contacts, model)
+    ranges = Ranges.of(fleet, stations)
+    for k, row in contacts.iterrows():
+        times = np.linspace(row["rise_s"], row["set_s"], 25)
+        rng = np.array([ranges.range_km(row["satellite"], row["station"], t) for t in times])
+        rates = np.asarray(model.rate_bps(rng))
+        assert low[k] <= rates.min(), (row["satellite"], row["station"], low[k], rates.min())
+        assert low[k] >= rates.min() / 10

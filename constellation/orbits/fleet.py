@@ -133,6 +133,17 @@ class Fleet:
             out[i] = max(sat.a * (1 - sat.ecco) * sat.radiusearthkm, R_EARTH + 100.0)
         return out
 
+    def apogee_radii(self) -> np.ndarray:
+        """An upper bound of each satellite's distance from the Earth's centre, km: a (1 + e) of the mean elements
+        (exact for Kepler and J2), plus 50 km for SGP4's short-period terms."""
+        out = np.empty(len(self))
+        if len(self._kep):
+            out[self._kep] = self._elements.a * (1 + self._elements.ecc)
+        for j, i in enumerate(self._sgp):
+            sat = self._satrecs[j]
+            out[i] = sat.a * (1 + sat.ecco) * sat.radiusearthkm + 50.0
+        return out
+
     def periods(self) -> np.ndarray:
         """Orbital period of every satellite, s."""
         return 2 * np.pi * np.sqrt(self.semi_major_axes() ** 3 / MU_EARTH)

@@ -63,6 +63,25 @@ class DownlinkRate:
 _GROUND = "\x00ground"
 
 
+def lowest_rates(fleet, stations, contacts, model) -> np.ndarray:
+    """A lower bound of the downlink rate over each contact window (bit/s): the model's rate at the longest range
+    the satellite could be at while above the station's mask.
+
+    That range bounds every point of the window: the satellite is at most at its apogee radius r_a
+    (``Fleet.apogee_radii``) and at a geocentric elevation of at least the mask less 0.5 deg (geodetic and geocentric
+    verticals differ by under 0.2 deg), so range <= sqrt(r_a^2 - (R cos e)^2) - R sin e, R the station's distance from
+    the Earth's centre. Rates never rise with range, so the model's rate there is below every rate in the window.
+    """
+    if len(contacts) == 0:
+        return np.zeros(0)
+    radius = contacts["station"].map({s.name: float(np.linalg.norm(s.itrs)) for s in stations}).to_numpy(float)
+    mask = contacts["station"].map({s.name: s.min_elevation_deg for s in stations}).to_numpy(float)
+    eps = np.radians(np.maximum(mask - 0.5, -90.0))
+    apogee = contacts["satellite"].map(dict(zip(fleet.names, fleet.apogee_radii()))).to_numpy(float)
+    farthest = np.sqrt(np.maximum(apogee**2 - (radius * np.cos(eps)) ** 2, 0.0)) - radius * np.sin(eps)
+    return np.asarray(model.rate_bps(np.maximum(farthest, 1e-3)), dtype=float)
+
+
 def isl_router(link_plan, satellites: list[str], stations: list[str]):
     """Where a product made on a satellite should cross inter-satellite links to reach the ground soonest.
 
@@ -163,6 +182,7 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
         feeder = Windows.from_frame(feed, other="station", rate_bps="rate_bps", delay_s="delay_s")
         step("relay")
 
+    sat_contacts = sat_contacts.assign(min_rate_bps=lowest_rates(fleet, stations, sat_contacts, config.downlink))
     groups = {}
     for key, df in (("contacts", sat_contacts), ("targets", tw), ("eclipses", eclipses), ("relay", relay_rows)):
         groups[key] = {} if df is None else dict(tuple(df.groupby("satellite", sort=False)))
@@ -174,7 +194,7 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
 
         plans[sat] = SatellitePlan(
             downlink=Windows.from_frame(rows(sat_contacts, "contacts"), "rise_s", "set_s", "station",
-                                        max_elevation_deg="max_elevation_deg"),
+                                        max_elevation_deg="max_elevation_deg", min_rate_bps="min_rate_bps"),
             targets=Windows.from_frame(rows(tw, "targets"), other="target", best_s="best_s"),
             eclipses=Windows.from_frame(rows(eclipses, "eclipses")),
             relay=Windows.from_frame(rows(relay_rows, "relay"), other="satellite", rate_bps="rate_bps",

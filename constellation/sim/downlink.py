@@ -78,6 +78,8 @@ class Downlink(Behaviour):
         self._screen = dynamic or any(type(st.scheduler).admits is not StationScheduler.admits
                                       for st in stations.values())
         starts, ends, others = self._windows
+        lowest = windows.extra.get("min_rate_bps")
+        lowest = [0.0] * len(ends) if lowest is None else [float(x) for x in lowest]
         n = len(ends)
         first = 0
         while first < n:
@@ -87,7 +89,8 @@ class Downlink(Behaviour):
             now = env.now
             has_data = sat.has_data()
             fits = [k for k in usable
-                    if sat.anything_fits(sat.downlink_rate(others[k], now), ends[k] - now)] if has_data else []
+                    if (lowest[k] > 0 and sat.anything_fits(lowest[k], ends[k] - now))
+                    or sat.anything_fits(sat.downlink_rate(others[k], now), ends[k] - now)] if has_data else []
             if not fits:
                 until = min([wake] + [ends[k] for k in usable])
                 if not until < np.inf:

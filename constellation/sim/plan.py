@@ -48,7 +48,8 @@ class Windows:
 class SatellitePlan:
     """A satellite's view of the plan: station passes, targets in view, eclipses and relay windows.
 
-    ``downlink`` windows are to stations (``max_elevation_deg`` per pass), ``targets`` to target names (``best_s``:
+    ``downlink`` windows are to stations (``max_elevation_deg`` per pass; ``min_rate_bps``, when present, a rate the
+    link never falls below during the pass), ``targets`` to target names (``best_s``:
     the moment closest to nadir), ``relay`` to the relay (``rate_bps``, ``delay_s``); ``isl`` routing uses the
     mission's router, built from the whole link plan.
     """
