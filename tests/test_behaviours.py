@@ -157,3 +157,28 @@ def test_a_behaviour_that_raises_is_named_with_its_agent_time_and_line(tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "behaviour boom (role 'boom') on satellite 'w-01-01' raised ValueError at t = 60 s" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_behaviour_must_bind_to_known_agents_and_define_what_it_does():
+    from constellation.sim import Behaviour, BehaviourError, Mission, Ranges, Satellite, SatellitePlan, Windows
+    from constellation.sim.power import Battery
+
+    class Nowhere(Behaviour):
+        agents = ("satelite",)
+
+        def run(self):
+            yield self.env.timeout(1)
+
+    with pytest.raises(BehaviourError, match="agents must name some of satellite, station, relay, terminal"):
+        resolve(Nowhere)
+
+    class Idle(Behaviour):
+        role = "idle"
+
+    sim = Mission(10.0, ranges=Ranges(fixed={}))
+    empty = Windows.from_frame(None)
+    sat = sim.add(Satellite(sim, "s", SatellitePlan(empty, empty, empty, empty), storage_bits=1e9,
+                            battery=Battery(sim.env, 10.0, 1.0, 0.0, 0.0, 0.0)), [Idle])
+    with pytest.raises(BehaviourError, match="behaviour Idle applies to satellite 's' but defines no run"):
+        sim.start()
+    assert sat.behaviour("idle") is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -420,11 +422,23 @@ def test_max_weight_assignment_sends_each_satellite_to_its_own_station():
     assert by.loc["B", "delivered_s"] == pytest.approx(110.0 + light("s2", "g1"), abs=1e-9)
 
 
+def brute_force_assignment(weights: np.ndarray, capacity) -> float:
+    """The best total weight found by trying every assignment of satellites to stations (or to none)."""
+    n_sat, n_st = weights.shape
+    best = 0.0
+    for choice in itertools.product(range(-1, n_st), repeat=n_sat):
+        used = np.bincount([j for j in choice if j >= 0], minlength=n_st)
+        if np.any(used > np.asarray(capacity)):
+            continue
+        best = max(best, sum(weights[i, j] for i, j in enumerate(choice) if j >= 0 and weights[i, j] > 0))
+    return best
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_max_weight_assignment_equals_brute_force(seed):
     # Random small cases: up to 5 satellites, 3 stations of 1-2 antennas, about half the pairs in view (weight 0 =
     # not in view). The best total weight found by trying every assignment is the reference (exact to 1e-9).
-    from constellation.sim.scheduling import brute_force_assignment, max_weight_assignment
+    from constellation.sim.scheduling import max_weight_assignment
 
     rng = np.random.default_rng(seed)
     n_sat, n_st = int(rng.integers(1, 6)), int(rng.integers(1, 4))
@@ -505,3 +519,21 @@ def test_the_lowest_rate_of_a_pass_bounds_every_rate_in_it():
         rates = np.asarray(model.rate_bps(rng))
         assert low[k] <= rates.min(), (row["satellite"], row["station"], low[k], rates.min())
         assert low[k] >= rates.min() / 10
+
+
+def test_a_plan_view_answers_what_is_open_and_what_comes_next():
+    # Three passes, by hand: (100, 400) and (300, 500) overlap, (1000, 1500) comes later. At 350 s the first two
+    # are open; the next to open after 350 s is the third, and nothing opens after 1000 s. Ends are exclusive.
+    w = windows([(100, 400, "g1"), (300, 500, "g2"), (1000, 1500, "g1")])
+    assert list(w.open_at(350.0)) == [0, 1] and list(w.open_at(400.0)) == [1] and list(w.open_at(600.0)) == []
+    assert w.next_after(350.0) == 2 and w.next_after(50.0) == 0 and w.next_after(1000.0) is None
+
+
+def test_a_send_along_a_hop_that_does_not_exist_is_refused_before_it_starts():
+    # Terminals only send; a satellite sending to one is a mistake in the behaviour, caught before any time passes.
+    sim = build_only({"s": plan()}, terminals={"t1": (np.array([]), windows([]), 2048.0, 1, 9600.0)})
+    sat, terminal = sim.satellites["s"], sim.terminals["t1"]
+    p = sat.make("message", "s", 1e3)
+    with pytest.raises(ValueError, match="satellite 's' cannot send to terminal 't1'"):
+        next(sat.send(p, terminal, 1e6))
+    assert p.state == "on_board" and sim.env.now == 0.0

@@ -16,6 +16,14 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def did_you_mean(name: str, choices) -> str:
+    """``"; did you mean a, b?"`` with the up to three choices closest to ``name`` (``difflib``), or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), sorted(map(str, choices)), n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
 def invalid(title: str, errors: list[tuple[tuple, str, Any, dict]]) -> ValidationError:
     """A ValidationError whose errors (loc, message, value, extra) point at ``loc`` inside the model ``title``."""
     return ValidationError.from_exception_data(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from .base import Model, dotted, invalid
+from .base import Model, did_you_mean, dotted, invalid
 from .links import Links, Relay
 from .mission import Mission
 from .orbits import Orbit, Walker
@@ -115,12 +115,8 @@ class Scenario(Model):
         def unknown(name: str, loc: tuple, allow_groups: bool) -> None:
             if name in nodes or (allow_groups and name in groups):
                 return
-            import difflib
-
-            close = difflib.get_close_matches(name, sorted(nodes | groups), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
             errors.append((loc, f"no satellite{', group' if allow_groups else ''}, relay or station named "
-                           f"{name!r}{hint}", name, {}))
+                           f"{name!r}{did_you_mean(name, nodes | groups)}", name, {}))
 
         for part in ("imaging", "messaging"):
             payload = getattr(mission, part)
@@ -177,12 +173,8 @@ class Scenario(Model):
                 continue
             for j, name in enumerate(spec.nodes or []):
                 if name not in kinds:
-                    import difflib
-
-                    close = difflib.get_close_matches(name, sorted(kinds), n=3)
-                    hint = f"; did you mean {', '.join(close)}?" if close else ""
                     errors.append((here + ("nodes", j), f"no satellite group, satellite, station, relay or terminal "
-                                   f"named {name!r}{hint}", name, {}))
+                                   f"named {name!r}{did_you_mean(name, kinds)}", name, {}))
                 elif not kinds[name] & set(cls.agents):
                     errors.append((here + ("nodes", j), f"{name!r} is a {'/'.join(sorted(kinds[name]))}; behaviour "
                                    f"{spec.use if isinstance(spec.use, str) else cls.__name__!r} binds to "

@@ -2,7 +2,8 @@
 
 Each agent owns what others contend for as SimPy primitives (storage and battery ``Container``s, antennas and relay
 channels as ``PriorityResource``/``Resource``) and its own view of the plan. Products move between agents only through
-``Agent.send``; an agent takes what arrives in ``receive`` and lets go of what left in ``release``.
+``Agent.send``, along the hops ``HOPS`` allows; the receiving agent takes what arrives in its ``receive`` and the sender
+lets go of what left in ``release``.
 """
 
 from __future__ import annotations
@@ -106,6 +107,10 @@ class Agent:
         """
         mission = self.mission
         now = self.env.now
+        kind = HOPS.get((self.kind, to.kind))
+        if kind is None:
+            raise ValueError(f"{self.kind} {self.name!r} cannot send to {to.kind} {to.name!r}: the hops are "
+                             + ", ".join(f"{a} to {b}" for a, b in HOPS))
         if mission.outages and mission.outages.link_down(self.name, to.name, now):
             return SendResult("link_down")
         tx = p.size_bits / rate_bps if rate_bps > 0 else float("inf")
@@ -115,7 +120,6 @@ class Agent:
         range_km = mission.ranges.range_km(self.name, to.name, now)
         if not (range_km == range_km and range_km < float("inf") and rate_bps > 0):
             raise ValueError(f"{self.name} -> {to.name} at {now} s: no range ({range_km}) or no rate ({rate_bps})")
-        kind = HOPS.get((self.kind, to.kind), "isl")
         p.state = IN_TRANSIT
         yield self.env.timeout(tx + range_km / C_KM_S)
         mission.ledger.hop(p, kind, self.name, to.name, now, self.env.now, range_km)
@@ -124,10 +128,6 @@ class Agent:
 
     def release(self, p: Product) -> None:
         """Let go of ``p``, which has just left."""
-
-    def receive(self, p: Product, sender: Agent, hop: str) -> SendResult:
-        """Take ``p``, which has just arrived from ``sender``."""
-        raise NotImplementedError(f"a {self.kind} does not take products")
 
 
 class _FirstOf:

@@ -38,7 +38,8 @@ class NoParams(BaseModel):
 
 
 class Behaviour:
-    """A SimPy process bound to one agent: subclass it, set ``role`` and ``agents``, and write ``run``.
+    """A SimPy process bound to one agent: subclass it, set ``role`` and ``agents``, and write ``run``, a generator
+    method (a behaviour that only answers questions, such as a station scheduler, has none and does not apply).
 
     ``self.agent`` is the agent (``Satellite``, ``GroundStation``, ``Relay`` or ``Terminal``), ``self.env`` its
     SimPy environment and ``self.params`` the validated ``Params``. ``applies()`` says whether the behaviour has
@@ -61,6 +62,9 @@ class Behaviour:
     def start(self) -> None:
         """Bind to the agent: start ``run`` as a SimPy process if the behaviour applies."""
         if self.applies():
+            if not hasattr(self, "run"):
+                raise BehaviourError(f"behaviour {type(self).__name__} applies to {self.agent.kind} "
+                                     f"{self.agent.name!r} but defines no run()")
             self.process = self.spawn(self.run())
 
     def spawn(self, generator):
@@ -82,10 +86,6 @@ class Behaviour:
         where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
         return (f"behaviour {type(self).__name__} (role {self.role!r}) on {self.agent.kind} {self.agent.name!r} "
                 f"raised {type(exc).__name__} at t = {self.env.now:g} s: {exc}{where}")
-
-    def run(self):
-        raise NotImplementedError(f"{type(self).__name__} must define run()")
-        yield
 
 
 class FunctionBehaviour(Behaviour):
@@ -172,10 +172,16 @@ def _load_builtins() -> None:
 def as_behaviour(obj: Any) -> type[Behaviour]:
     """A ``Behaviour`` subclass from a class or a generator function (wrapped, its keywords as ``Params``)."""
     if isinstance(obj, type) and issubclass(obj, Behaviour):
-        return obj
-    if inspect.isgeneratorfunction(obj):
-        return _wrap(obj)
-    raise BehaviourError(f"{obj!r} is neither a Behaviour subclass nor a generator function fn(agent, **params)")
+        cls = obj
+    elif inspect.isgeneratorfunction(obj):
+        cls = _wrap(obj)
+    else:
+        raise BehaviourError(f"{obj!r} is neither a Behaviour subclass nor a generator function fn(agent, **params)")
+    unknown = [k for k in cls.agents if k not in AGENT_KINDS]
+    if unknown or not cls.agents:
+        raise BehaviourError(f"{import_path(obj)}: agents must name some of {', '.join(AGENT_KINDS)} (got "
+                             f"{', '.join(map(repr, cls.agents)) or 'none'})")
+    return cls
 
 
 _WRAPPED: dict[Callable, type[Behaviour]] = {}
@@ -273,17 +279,15 @@ def check_params(cls: type[Behaviour], params: dict | None) -> BaseModel:
     A name the ``Params`` model has no field for is refused even when the model itself would ignore it, with the
     closest field names as a hint.
     """
-    import difflib
-
     from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    from ..scenario.base import did_you_mean
 
     params = dict(params or {})
     fields = cls.Params.model_fields
     details = []
     for key in [k for k in params if k not in fields]:
-        close = difflib.get_close_matches(str(key), list(fields), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else (
-            f"; it takes {', '.join(fields)}" if fields else "; it takes none")
+        hint = did_you_mean(key, fields) or (f"; it takes {', '.join(fields)}" if fields else "; it takes none")
         details.append(InitErrorDetails(type=PydanticCustomError(
             "unknown_parameter", "{name} has no parameter '{key}'{hint}",
             {"name": cls.__name__, "key": str(key), "hint": hint}), loc=(key,), input=params.pop(key)))

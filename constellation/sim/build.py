@@ -249,19 +249,20 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
 def bind_behaviours(sim: Mission, mission, groups: dict[str, str] | None = None) -> None:
     """Bind the built-in behaviours every agent has, then those ``mission.behaviours`` choose (``mission``: a
     scenario's mission section; ``groups`` maps satellite names to their group's name, for ``nodes``)."""
-    from .behaviour import resolve
+    from .behaviour import check_params, resolve
 
     defaults = role_defaults(mission)
     builtin = {"satellite": ["power", "imaging", "downlink", "relay_uplink", "isl"], "relay": ["relay_feeder"],
                "terminal": ["collection"], "station": [STATION_SCHEDULERS[mission.downlink.policy]]}
+    chosen = {kind: [(cls := resolve(name), check_params(cls, defaults_for(cls, defaults))) for name in names]
+              for kind, names in builtin.items()}
     for agent in sim.agents().values():
-        for name in builtin[agent.kind]:
-            cls = resolve(name)
-            sim.add_behaviour(agent, cls, defaults_for(cls, defaults))
+        for cls, params in chosen[agent.kind]:
+            sim.add_behaviour(agent, cls, params)
     groups = groups or {}
     for spec in mission.behaviours:
         cls = resolve(spec.use)
-        params = {**defaults_for(cls, defaults), **spec.params}
+        params = check_params(cls, {**defaults_for(cls, defaults), **spec.params})
         for agent in sim.agents().values():
             if agent.kind in cls.agents and (spec.nodes is None or agent.name in spec.nodes
                                              or groups.get(agent.name) in spec.nodes):

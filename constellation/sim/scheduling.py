@@ -8,8 +8,6 @@ scheduler whether it may use the station now (``admits``) and with which priorit
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from .behaviour import Behaviour, register
@@ -71,20 +69,6 @@ def max_weight_assignment(weights: np.ndarray, capacity) -> list[tuple[int, int]
     gain = np.where(weights > 0, weights, 0.0)[:, cols]
     rows, picked = linear_sum_assignment(gain, maximize=True)
     return sorted((int(i), int(cols[c])) for i, c in zip(rows, picked) if gain[i, c] > 0)
-
-
-def brute_force_assignment(weights: np.ndarray, capacity) -> float:
-    """The best total weight by trying every assignment (small cases only: the reference for the one above)."""
-    weights = np.asarray(weights, dtype=float)
-    n_sat, n_st = weights.shape
-    best = 0.0
-    for choice in itertools.product(range(-1, n_st), repeat=n_sat):
-        used = np.bincount([j for j in choice if j >= 0], minlength=n_st)
-        if np.any(used > np.asarray(capacity)):
-            continue
-        total = sum(weights[i, j] for i, j in enumerate(choice) if j >= 0 and weights[i, j] > 0)
-        best = max(best, total)
-    return best
 
 
 class _Network:
