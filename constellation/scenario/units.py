@@ -38,14 +38,26 @@ def _a(noun: Any) -> str:
     return f"{'an' if text[:1].lower() in 'aeiou' else 'a'} {text}"
 
 
-def _to_unit(value: Any, marker: UnitMarker) -> float:
-    unit, kind, example = marker.unit, marker.kind, marker.example
-    hint = f"give a number in {unit} or a value with a unit such as '{example}'"
+def _read_number(value: Any, kind: str, hint: str, parse) -> float:
+    """A finite float from a plain number, or from ``parse(value)`` for a string or a Quantity."""
     if isinstance(value, bool):
         raise ValueError(f"expected {_a(kind)}: {hint} (got {value!r})")
     if isinstance(value, numbers.Real):
         x = float(value)
     elif isinstance(value, str) or hasattr(value, "unit"):
+        x = parse(value)
+    else:
+        raise ValueError(f"expected {_a(kind)}: {hint} (got {type(value).__name__})")
+    if not math.isfinite(x):
+        raise ValueError(f"expected a finite {kind} (got {value!r})")
+    return x
+
+
+def _to_unit(value: Any, marker: UnitMarker) -> float:
+    unit, kind, example = marker.unit, marker.kind, marker.example
+    hint = f"give a number in {unit} or a value with a unit such as '{example}'"
+
+    def parse(value) -> float:
         import astropy.units as u
 
         try:
@@ -55,17 +67,13 @@ def _to_unit(value: Any, marker: UnitMarker) -> float:
         if not q.isscalar:
             raise ValueError(f"expected one {kind}, not an array: {hint}")
         if q.unit == u.dimensionless_unscaled:
-            x = float(q.value)
-        elif q.unit.is_equivalent(unit):
-            x = float(q.to_value(unit))
-        else:
-            shown = value if isinstance(value, str) else f"{q}"
-            raise ValueError(f"'{shown}' is {_a(q.unit.physical_type)}, not {_a(kind)}: {hint}")
-    else:
-        raise ValueError(f"expected {_a(kind)}: {hint} (got {type(value).__name__})")
-    if not math.isfinite(x):
-        raise ValueError(f"expected a finite {kind} (got {value!r})")
-    return x
+            return float(q.value)
+        if q.unit.is_equivalent(unit):
+            return float(q.to_value(unit))
+        shown = value if isinstance(value, str) else f"{q}"
+        raise ValueError(f"'{shown}' is {_a(q.unit.physical_type)}, not {_a(kind)}: {hint}")
+
+    return _read_number(value, kind, hint, parse)
 
 
 def _quantity(unit: str, kind: str, example: str, **limits):
@@ -132,11 +140,8 @@ def _to_level(value: Any, marker: _LevelMarker) -> float:
     function = u.dB(relative_to)
     linear = f", or {marker.linear}" if marker.linear else ""
     hint = f"give a number in {unit} or a value with a unit such as '{example}'{linear}"
-    if isinstance(value, bool):
-        raise ValueError(f"expected {_a(kind)}: {hint} (got {value!r})")
-    if isinstance(value, numbers.Real):
-        x = float(value)
-    elif isinstance(value, str) or hasattr(value, "unit"):
+
+    def parse(value) -> float:
         try:
             match = _LEVEL_TEXT.match(value) if isinstance(value, str) else None
             if match:
@@ -153,22 +158,18 @@ def _to_level(value: Any, marker: _LevelMarker) -> float:
         shown = value if isinstance(value, str) else f"{q}"
         try:
             if isinstance(q.unit, FunctionUnitBase):
-                x = float(q.to_value(function))
-            elif q.unit == u.dimensionless_unscaled or q.unit == u.dB * relative_to:
-                x = float(q.value)
-            elif marker.linear and q.unit.is_equivalent(relative_to):
+                return float(q.to_value(function))
+            if q.unit == u.dimensionless_unscaled or q.unit == u.dB * relative_to:
+                return float(q.value)
+            if marker.linear and q.unit.is_equivalent(relative_to):
                 if not q.value > 0:
                     raise ValueError(f"'{shown}' is not above zero, so it has no level in {unit}: {hint}")
-                x = float(q.to_value(function))
-            else:
-                raise u.UnitsError(unit)
+                return float(q.to_value(function))
+            raise u.UnitsError(unit)
         except (u.UnitsError, TypeError):
             raise ValueError(f"'{shown}' is not {_a(kind)} in {unit}: {hint}") from None
-    else:
-        raise ValueError(f"expected {_a(kind)}: {hint} (got {type(value).__name__})")
-    if not math.isfinite(x):
-        raise ValueError(f"expected a finite {kind} (got {value!r})")
-    return x
+
+    return _read_number(value, kind, hint, parse)
 
 
 def _level(unit: str, kind: str, example: str, physical: str = "", linear: str | None = None):
