@@ -253,3 +253,34 @@ def check_elements(elements: Elements, epoch, names: list[str] | None = None,
             problems.append(f"{who}: GCRS state at the epoch differs from boinor's by {dr * 1e3:.3f} m, "
                             f"{dv * 1e6:.3f} mm/s")
     return problems
+
+
+def osculating_elements(r_km, v_km_s, epoch) -> tuple[float, float, float, float, float, float]:
+    """Osculating a (km), e, i, RAAN, argument of perigee and mean anomaly (rad) of a GCRS state, through boinor's
+    ``Orbit.from_vectors``; ValueError for a state that is not a closed orbit about the Earth.
+
+    Nothing else is checked: ``Elements(*osculating_elements(...))`` refuses an orbit that would hit the Earth.
+    """
+    import astropy.units as u
+    from boinor.bodies import Earth
+    from boinor.core.angles import E_to_M, nu_to_E
+    from boinor.frames import Planes
+    from boinor.twobody import Orbit
+
+    r = np.asarray(r_km, dtype=float).reshape(3)
+    v = np.asarray(v_km_s, dtype=float).reshape(3)
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(v))):
+        raise ValueError("position and velocity must be finite numbers")
+    if np.linalg.norm(r) == 0.0:
+        raise ValueError("the position is the Earth's centre")
+    orbit = Orbit.from_vectors(Earth, r * u.km, v * u.km / u.s, epoch=_utc(epoch), plane=Planes.EARTH_EQUATOR)
+    ecc = float(orbit.ecc.to_value(u.one))
+    if not ecc < 1.0:
+        energy = float(np.dot(v, v)) / 2.0 - float(Earth.k.to_value(u.km**3 / u.s**2)) / float(np.linalg.norm(r))
+        raise ValueError(f"the state is not a closed orbit: eccentricity {ecc:.6f}, specific energy "
+                         f"{energy:.3f} km^2/s^2 (escape)")
+    nu = float(orbit.nu.to_value(u.rad))
+    mean = float(E_to_M(nu_to_E(nu, ecc), ecc))
+    return (float(orbit.a.to_value(u.km)), ecc, float(orbit.inc.to_value(u.rad)),
+            float(orbit.raan.to_value(u.rad)) % (2 * np.pi), float(orbit.argp.to_value(u.rad)) % (2 * np.pi),
+            mean % (2 * np.pi))

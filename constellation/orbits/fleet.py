@@ -11,20 +11,26 @@ from ..constants import MU_EARTH, OMEGA_EARTH, R_EARTH
 from ..frames import EarthRotation
 from .elements import Elements
 from .propagation import mean_elements_state, secular_rates
+from .tabulated import Trajectory
 from .tle import TLE, sgp4_teme
 
-MODELS = ("j2", "twobody", "sgp4")
+MODELS = ("j2", "twobody", "sgp4", "numerical", "tabulated")
+KEPLER, SGP4, TABLE = 0, 1, 2
+_KIND = {"j2": KEPLER, "twobody": KEPLER, "sgp4": SGP4, "numerical": TABLE, "tabulated": TABLE}
+"""Propagators: secular J2 and two-body on mean elements, SGP4 on TLE/OMM element sets, and a trajectory (a
+numerically integrated orbit, or a tabulated ephemeris such as an OEM) interpolated from its table."""
 
 
 @dataclass(frozen=True)
 class Member:
-    """One satellite: its name, role, the group it came from, and its orbit as mean elements or a TLE.
+    """One satellite: its name, role, the group it came from, and its orbit: mean elements, an SGP4 element set
+    (a ``TLE``, or anything with a ``satrec()``, such as an OMM) or a ``Trajectory``.
 
     ``plane`` and ``slot`` (0-based) place a member of a Walker shell in its pattern; None elsewhere.
     """
 
     name: str
-    orbit: Elements | TLE
+    orbit: Elements | TLE | Trajectory
     model: str = "j2"
     kind: str = "satellite"
     group: str = ""
@@ -34,8 +40,11 @@ class Member:
     def __post_init__(self):
         if self.model not in MODELS:
             raise ValueError(f"propagator must be one of {', '.join(MODELS)} (got {self.model!r})")
-        if isinstance(self.orbit, TLE) != (self.model == "sgp4"):
-            raise ValueError(f"{self.name}: SGP4 propagates TLEs, and TLEs propagate with SGP4 only")
+        if hasattr(self.orbit, "satrec") != (self.model == "sgp4"):
+            raise ValueError(f"{self.name}: SGP4 propagates TLEs and OMMs, and those propagate with SGP4 only")
+        if isinstance(self.orbit, Trajectory) != (self.model in ("numerical", "tabulated")):
+            raise ValueError(f"{self.name}: a '{self.model}' member needs "
+                             f"{'a Trajectory' if self.model in ('numerical', 'tabulated') else 'mean elements'}")
 
 
 @dataclass
@@ -82,23 +91,24 @@ class Fleet:
             raise ValueError(f"satellite names must be unique; repeated: {', '.join(dupes)}")
         if self.rotation is None:
             self.rotation = EarthRotation(self.epoch, 0.0, 86400.0)
-        kep = [i for i, m in enumerate(self.members) if m.model != "sgp4"]
-        sgp = [i for i, m in enumerate(self.members) if m.model == "sgp4"]
-        self._kep = np.array(kep, dtype=int)
-        self._sgp = np.array(sgp, dtype=int)
-        self._elements = Elements.concat([self.members[i].orbit for i in kep]) if kep else None
-        if kep:
+        kind = np.array([_KIND[m.model] for m in self.members], dtype=int)
+        kep, sgp, tab = (np.nonzero(kind == k)[0] for k in (KEPLER, SGP4, TABLE))
+        self._kind = kind
+        self._kep, self._sgp, self._tab = kep, sgp, tab
+        self._elements = Elements.concat([self.members[i].orbit for i in kep]) if len(kep) else None
+        if len(kep):
             el = self._elements
             j2 = np.array([self.members[i].model == "j2" for i in kep], dtype=bool)
             with_j2 = secular_rates(el.a, el.ecc, el.inc, True)
             without = secular_rates(el.a, el.ecc, el.inc, False)
             self._rates = [np.where(j2, w, wo) for w, wo in zip(with_j2, without)]
         self._satrecs = [self.members[i].orbit.satrec() for i in sgp]
+        self._tables = [self.members[i].orbit for i in tab]
+        self._offsets = np.array([(self.epoch - traj.epoch).sec for traj in self._tables])
         self._where = np.full(len(self.members), -1, dtype=int)
-        self._where[self._kep] = np.arange(len(kep))
-        self._where[self._sgp] = np.arange(len(sgp))
-        self._is_kep = np.zeros(len(self.members), dtype=bool)
-        self._is_kep[self._kep] = True
+        for rows in (kep, sgp, tab):
+            self._where[rows] = np.arange(len(rows))
+        self._is_kep = kind == KEPLER
         self._one: dict[int, tuple[list, list]] = {}
 
     def __len__(self) -> int:
@@ -121,6 +131,8 @@ class Fleet:
             out[self._kep] = self._elements.a
         for j, i in enumerate(self._sgp):
             out[i] = self._satrecs[j].a * self._satrecs[j].radiusearthkm
+        for j, i in enumerate(self._tab):
+            out[i] = self._tables[j].semi_major_axis()
         return out
 
     def perigee_radii(self) -> np.ndarray:
@@ -131,17 +143,21 @@ class Fleet:
         for j, i in enumerate(self._sgp):
             sat = self._satrecs[j]
             out[i] = max(sat.a * (1 - sat.ecco) * sat.radiusearthkm, R_EARTH + 100.0)
+        for j, i in enumerate(self._tab):
+            out[i] = self._tables[j].radius_range()[0]
         return out
 
     def apogee_radii(self) -> np.ndarray:
         """An upper bound of each satellite's distance from the Earth's centre, km: a (1 + e) of the mean elements
-        (exact for Kepler and J2), plus 50 km for SGP4's short-period terms."""
+        (exact for Kepler and J2), plus 50 km for SGP4's short-period terms; a trajectory's own bound."""
         out = np.empty(len(self))
         if len(self._kep):
             out[self._kep] = self._elements.a * (1 + self._elements.ecc)
         for j, i in enumerate(self._sgp):
             sat = self._satrecs[j]
             out[i] = sat.a * (1 + sat.ecco) * sat.radiusearthkm + 50.0
+        for j, i in enumerate(self._tab):
+            out[i] = self._tables[j].radius_range()[1]
         return out
 
     def periods(self) -> np.ndarray:
@@ -181,6 +197,20 @@ class Fleet:
             r[rows], v[rows] = ri, vi
         return self.rotation.teme_to_itrs(t, r, v)
 
+    def _table_gcrs(self, sel: np.ndarray, t: np.ndarray, grid: bool):
+        shape = (len(sel), len(t), 3) if grid else (len(sel), 3)
+        r, v = np.empty(shape), np.empty(shape)
+        if grid:
+            for row, i in enumerate(sel):
+                j = self._where[i]
+                r[row], v[row] = self._tables[j].states(t + self._offsets[j])
+            return r, v
+        for i in np.unique(sel):
+            rows = np.nonzero(sel == i)[0]
+            j = self._where[i]
+            r[rows], v[rows] = self._tables[j].states(t[rows] + self._offsets[j])
+        return r, v
+
     def states(self, t, idx=None, frame: str = "gcrs", velocity: bool = True):
         """Positions (km) and velocities (km/s) in ``frame`` ('gcrs' or 'itrs').
 
@@ -199,28 +229,26 @@ class Fleet:
         shape = (len(sel_all), len(t), 3) if grid else (len(sel_all), 3)
         r = np.empty(shape)
         v = np.empty(shape) if velocity else None
-        is_kep = self._is_kep[sel_all]
-        for kep in (True, False):
-            rows = np.nonzero(is_kep == kep)[0]
+        kinds = self._kind[sel_all]
+        for kind in (KEPLER, SGP4, TABLE):
+            rows = np.nonzero(kinds == kind)[0]
             if len(rows) == 0:
                 continue
             sel = sel_all[rows]
             tt = t if grid else t[rows]
             tg = tt[None, :] if grid else tt
-            if kep:
-                rk, vk = self._kepler(sel, tt, grid, velocity)
-                if frame == "itrs":
-                    if velocity:
-                        rk, vk = self.rotation.gcrs_to_itrs(tg, rk, vk)
-                    else:
-                        rk = self.rotation.gcrs_to_itrs(tg, rk)
-            else:
+            if kind == SGP4:
                 rk, vk = self._sgp4_itrs(sel, tt, grid)
-                if frame == "gcrs":
-                    if velocity:
-                        rk, vk = self.rotation.itrs_to_gcrs(tg, rk, vk)
-                    else:
-                        rk = self.rotation.itrs_to_gcrs(tg, rk)
+                native = "itrs"
+            else:
+                rk, vk = self._kepler(sel, tt, grid, velocity) if kind == KEPLER else self._table_gcrs(sel, tt, grid)
+                native = "gcrs"
+            if frame != native:
+                turn = self.rotation.gcrs_to_itrs if frame == "itrs" else self.rotation.itrs_to_gcrs
+                if velocity:
+                    rk, vk = turn(tg, rk, vk)
+                else:
+                    rk = turn(tg, rk)
             r[rows] = rk
             if velocity:
                 v[rows] = vk
