@@ -36,9 +36,17 @@ def nodes_for(method: str, degree: int) -> int:
 
 
 def _windows(nodes: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
-    """First row of the n-row window centred on each query time, arrays of ints (M,)."""
+    """First row of the n-row window centred on each query time, arrays of ints (M,): around the interval holding
+    t for an even n, around the nearest row for an odd n (shifted inward at the ends of the table)."""
     right = np.searchsorted(nodes, t, side="right")
-    return np.clip(right - (n + 1) // 2, 0, len(nodes) - n)
+    if n % 2:
+        after = np.minimum(right, len(nodes) - 1)
+        before = np.maximum(right - 1, 0)
+        nearest = np.where(nodes[after] - t < t - nodes[before], after, before)
+        first = nearest - n // 2
+    else:
+        first = right - n // 2
+    return np.clip(first, 0, len(nodes) - n)
 
 
 def _basis(x: np.ndarray, t: np.ndarray):
