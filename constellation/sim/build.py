@@ -183,23 +183,21 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
         step("relay")
 
     sat_contacts = sat_contacts.assign(min_rate_bps=lowest_rates(fleet, stations, sat_contacts, config.downlink))
-    groups = {}
-    for key, df in (("contacts", sat_contacts), ("targets", tw), ("eclipses", eclipses), ("relay", relay_rows)):
-        groups[key] = {} if df is None else dict(tuple(df.groupby("satellite", sort=False)))
-
-    plans = {}
-    for sat in sats:
-        def rows(df, key):
-            return None if df is None else groups[key].get(sat, df.iloc[:0])
-
-        plans[sat] = SatellitePlan(
-            downlink=Windows.from_frame(rows(sat_contacts, "contacts"), "rise_s", "set_s", "station",
-                                        max_elevation_deg="max_elevation_deg", min_rate_bps="min_rate_bps"),
-            targets=Windows.from_frame(rows(tw, "targets"), other="target", best_s="best_s"),
-            eclipses=Windows.from_frame(rows(eclipses, "eclipses")),
-            relay=Windows.from_frame(rows(relay_rows, "relay"), other="satellite", rate_bps="rate_bps",
-                                     delay_s="delay_s"),
+    downlinks = Windows.by_node(sat_contacts, "satellite", "rise_s", "set_s", "station",
+                                max_elevation_deg="max_elevation_deg", min_rate_bps="min_rate_bps")
+    in_view = Windows.by_node(tw, "satellite", other="target", best_s="best_s")
+    shadows = Windows.by_node(eclipses, "satellite")
+    relays = Windows.by_node(relay_rows, "satellite", other="satellite", rate_bps="rate_bps", delay_s="delay_s")
+    empty = Windows.from_frame(None)
+    plans = {
+        sat: SatellitePlan(
+            downlink=downlinks.get(sat) or Windows.from_frame(None, max_elevation_deg=0, min_rate_bps=0),
+            targets=in_view.get(sat) or Windows.from_frame(None, best_s=0),
+            eclipses=shadows.get(sat) or empty,
+            relay=relays.get(sat) or Windows.from_frame(None, rate_bps=0, delay_s=0),
         )
+        for sat in sats
+    }
 
     terminals, ground = {}, list(stations)
     if mission.messaging is not None and mission.messaging.terminals:

@@ -24,16 +24,30 @@ class MissionResults:
     metrics: dict = field(default_factory=dict)
 
 
+def _groups(table, key: str, column: str) -> dict:
+    """``column`` of ``table`` as one array per value of ``key``, rows in table order."""
+    keys = table[key].to_numpy()
+    values = table[column].to_numpy()
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate([[0], cuts]) if len(keys) else np.zeros(0, dtype=int)
+    return {keys[a]: values[a:b] for a, b in zip(starts, np.append(cuts, len(keys)))}
+
+
 def mission_metrics(sim, targets: list, target_windows, duration_s: float) -> MissionResults:
     """Assemble ``MissionResults`` from a finished ``Mission``."""
     products = sim.ledger.products_table()
     events = sim.ledger.events_table()
     images = products[(products["kind"] == "image") & (products["state"] != "dropped")]
+    captures = _groups(images, "source", "created_s")
+    accesses = (_groups(target_windows, "target", "best_s")
+                if target_windows is not None and len(target_windows) else {})
+    none = np.zeros(0)
     rows = []
     for t in targets:
-        captured = images.loc[images["source"] == t.name, "created_s"].to_numpy()
-        access = (target_windows.loc[target_windows["target"] == t.name, "best_s"].to_numpy()
-                  if target_windows is not None and len(target_windows) else np.zeros(0))
+        captured = captures.get(t.name, none)
+        access = accesses.get(t.name, none)
         r = m.revisit(captured, 0.0, duration_s)
         g = m.revisit(access, 0.0, duration_s)
         rows.append({
@@ -46,14 +60,16 @@ def mission_metrics(sim, targets: list, target_windows, duration_s: float) -> Mi
         "target", "priority", "captures", "first_capture_s", "revisit_mean_s", "revisit_p50_s", "revisit_p90_s",
         "revisit_max_s", "max_gap_s", "access_windows", "access_revisit_mean_s", "access_max_gap_s"])
 
+    made = products["satellite"].value_counts()
+    delivered_by = products.loc[products["state"] == "delivered", "satellite"].value_counts()
+    held = products.loc[products["state"] == "on_board", "holder"].value_counts()
     sat_rows = []
     for sat in sorted(sim.satellites):
         agent = sim.satellites[sat]
-        mine = products[products["satellite"] == sat]
         sat_rows.append({
-            "satellite": sat, "products": len(mine),
-            "delivered": int((mine["state"] == "delivered").sum()),
-            "on_board": int(((products["holder"] == sat) & (products["state"] == "on_board")).sum()),
+            "satellite": sat, "products": int(made.get(sat, 0)),
+            "delivered": int(delivered_by.get(sat, 0)),
+            "on_board": int(held.get(sat, 0)),
             "storage_high_water_bits": agent.high_water,
             "storage_high_water_fraction": agent.high_water / agent.storage.capacity,
             "lowest_charge": agent.battery.lowest_fraction,
@@ -63,12 +79,12 @@ def mission_metrics(sim, targets: list, target_windows, duration_s: float) -> Mi
     satellite_table = pd.DataFrame(sat_rows)
 
     delivered = products[products["state"] == "delivered"]
+    received = delivered["station"].value_counts()
     station_rows = []
     for st in sorted(sim.stations):
-        got = delivered[delivered["station"] == st]
         station = sim.stations[st]
         station_rows.append({
-            "station": st, "products": len(got), "bits": station.bits,
+            "station": st, "products": int(received.get(st, 0)), "bits": station.bits,
             "antenna_busy_s": station.busy_s,
             "throughput_bps": station.bits / duration_s,
             "down_s": sim.outages.down_time(st, 0.0, duration_s),

@@ -31,6 +31,25 @@ class Windows:
             {k: df[col].to_numpy() for k, col in extra.items()},
         )
 
+    @classmethod
+    def by_node(cls, df, node: str, start="start_s", end="end_s", other=None, **extra) -> dict:
+        """``from_frame`` of each node's rows (the rows whose ``node`` column names it), from one sort of ``df``."""
+        if df is None or len(df) == 0:
+            return {}
+        df = df.sort_values([start, end], kind="stable")
+        keys = df[node].to_numpy()
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        s, e = df[start].to_numpy(float)[order], df[end].to_numpy(float)[order]
+        o = None if other is None else df[other].to_numpy()[order]
+        cols = {k: df[col].to_numpy()[order] for k, col in extra.items()}
+        cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        firsts, lasts = np.concatenate([[0], cuts]), np.append(cuts, len(keys))
+        return {
+            keys[a]: cls(s[a:b], e[a:b], [] if o is None else o[a:b].tolist(), {k: v[a:b] for k, v in cols.items()})
+            for a, b in zip(firsts, lasts)
+        }
+
     def __len__(self) -> int:
         return len(self.start)
 
