@@ -14,6 +14,7 @@ import pandas as pd
 
 CONTACTS_FILE = "contacts.parquet"
 SUMMARY_FILE = "summary.json"
+SCENARIO_FILE = "scenario.json"
 
 
 def merged_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +71,8 @@ class Results:
     ``links`` (every link window), and for a mission ``products``, ``events``, ``targets`` (revisit),
     ``satellites`` (storage, battery), ``throughput`` (per station), ``outages`` and ``battery`` (charge over time,
     one row per change of slope); ``metrics`` are its headline
-    figures. Each table is saved as ``NAME.parquet``.
+    figures. Each table is saved as ``NAME.parquet``. ``scenario`` is the run's scenario as JSON data
+    (``Scenario.model_validate`` reads it back), saved as scenario.json; None for a run saved without it.
     """
 
     scenario_name: str
@@ -88,6 +90,7 @@ class Results:
     outages: pd.DataFrame | None = None
     battery: pd.DataFrame | None = None
     metrics: dict = field(default_factory=dict)
+    scenario: dict | None = None
 
     @property
     def summary(self) -> dict:
@@ -105,7 +108,7 @@ class Results:
         return out
 
     def save(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
-        """Write every table as Parquet and summary.json into ``out_dir``; return it.
+        """Write every table as Parquet, the scenario as scenario.json and summary.json into ``out_dir``; return it.
 
         The files are written into a new folder beside ``out_dir`` and moved in at the end, summary.json last, so an
         interrupted save leaves nothing that ``load`` takes for a finished run. A folder that already holds files is
@@ -116,15 +119,21 @@ class Results:
         written = [name for name in TABLES if getattr(self, name) is not None]
         summary = dict(self.summary, tables=written)
         text = json.dumps(_finite(summary), indent=2, default=_json_default) + "\n"
+        files = [f"{name}.parquet" for name in written]
+        if self.scenario is not None:
+            files.append(SCENARIO_FILE)
+            scenario_text = json.dumps(self.scenario, indent=2, allow_nan=False, default=_json_default) + "\n"
         stage = _staging_folder(out)
         try:
             for name in written:
                 getattr(self, name).to_parquet(stage / f"{name}.parquet", index=False)
+            if self.scenario is not None:
+                (stage / SCENARIO_FILE).write_text(scenario_text)
             (stage / SUMMARY_FILE).write_text(text)
             if out.is_dir():
                 _remove_run_files(out)
-                for name in written:
-                    os.replace(stage / f"{name}.parquet", out / f"{name}.parquet")
+                for name in files:
+                    os.replace(stage / name, out / name)
                 os.replace(stage / SUMMARY_FILE, out / SUMMARY_FILE)
             else:
                 os.replace(stage, out)
@@ -135,7 +144,8 @@ class Results:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "Results":
-        """Read a run folder written by ``save``: the tables its summary.json lists, and nothing else."""
+        """Read a run folder written by ``save``: the tables its summary.json lists, and its scenario.json when it
+        has one (a run saved before runs kept their scenario has none)."""
         run = Path(run_dir)
         if not run.is_dir():
             raise RunFolderError(f"{run} is not a run folder: {'no such folder' if not run.exists() else 'not a folder'}")
@@ -166,14 +176,26 @@ class Results:
             except Exception as exc:
                 raise RunFolderError(f"{path} is damaged ({type(exc).__name__}: {exc})") from None
         contacts = tables.pop("contacts")
-        return cls(name, epoch, duration, contacts, stations, summary, metrics=metrics, **tables)
+        scenario = _read_scenario(run / SCENARIO_FILE) if (run / SCENARIO_FILE).exists() else None
+        return cls(name, epoch, duration, contacts, stations, summary, metrics=metrics, scenario=scenario, **tables)
 
 
 class RunFolderError(ValueError):
     """A run folder that cannot be written to or read: missing, damaged, partial or holding another run."""
 
 
-RUN_FILES = tuple(f"{name}.parquet" for name in TABLES) + (SUMMARY_FILE,)
+RUN_FILES = tuple(f"{name}.parquet" for name in TABLES) + (SCENARIO_FILE, SUMMARY_FILE)
+
+
+def _read_scenario(path: Path) -> dict:
+    """The scenario data in a run's scenario.json, or a ``RunFolderError`` naming the file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RunFolderError(f"{path} is damaged ({type(exc).__name__}: {exc})") from None
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{path} is damaged: it holds a JSON {type(data).__name__}, not a scenario")
+    return data
 
 
 def check_destination(out_dir: str | Path, *, overwrite: bool = False) -> Path:

@@ -19,6 +19,7 @@ def run(scenario, *, progress=None, max_memory=None):
     from .estimate import check, parse_size
     from .results import Results, station_table
     from .scenario import Scenario, load_scenario
+    from .sweeps.plan import scenario_json
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(Path(scenario))
@@ -65,4 +66,5 @@ def run(scenario, *, progress=None, max_memory=None):
                        satellites=outcome.satellites, throughput=outcome.stations, outages=outcome.outages,
                        battery=outcome.battery, metrics=outcome.metrics)
     info["wall_time_s"] = round(time.perf_counter() - started, 3)
-    return Results(scenario.name, epoch.utc.isot, duration, contacts, table, info, links=links, **mission)
+    return Results(scenario.name, epoch.utc.isot, duration, contacts, table, info, links=links,
+                   scenario=scenario_json(scenario), **mission)
