@@ -11,6 +11,8 @@ Times are float seconds elapsed since an epoch (SI seconds, as ``epoch + t * u.s
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .constants import F_EARTH, OMEGA_EARTH, R_EARTH
@@ -278,6 +280,24 @@ class EarthRotation:
             return r_itrs
         v_tirs = self._spin(c, s, rotate(c2i, v)) - np.cross([0.0, 0.0, OMEGA_EARTH], r_tirs)
         return r_itrs, rotate(w, v_tirs)
+
+    def gcrs_to_itrs_one(self, t: float, x: float, y: float, z: float) -> tuple[float, float, float]:
+        """``gcrs_to_itrs`` of one position at one time on Python floats, to the last bit, without array overhead."""
+        import erfa
+
+        self._cover(t, t)
+        u = (t - self._table_t0) / _TABLE_STEP_S
+        k = int(np.rint(u))
+        j = min(math.floor(u), len(self._dut) - 2)
+        frac = u - j
+        dut = float(self._dut[j]) * (1.0 - frac) + float(self._dut[j + 1]) * frac
+        theta = float(erfa.era00(self._ut1_jd[0], self._ut1_jd[1] + (t + dut) / 86400.0))
+        c, s = math.cos(theta), math.sin(theta)
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = self._c2i[k].tolist()
+        px, py, pz = a0 * x + a1 * y + a2 * z, b0 * x + b1 * y + b2 * z, c0 * x + c1 * y + c2 * z
+        qx, qy = c * px + s * py, c * py - s * px
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = self._w[k].tolist()
+        return a0 * qx + a1 * qy + a2 * pz, b0 * qx + b1 * qy + b2 * pz, c0 * qx + c1 * qy + c2 * pz
 
     def itrs_to_gcrs(self, t, r, v=None):
         """GCRS position (and velocity) from ITRS at ``t``."""

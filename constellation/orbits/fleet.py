@@ -10,7 +10,7 @@ import numpy as np
 from ..constants import MU_EARTH, OMEGA_EARTH, R_EARTH
 from ..frames import EarthRotation
 from .elements import Elements
-from .propagation import mean_elements_state, secular_rates
+from .propagation import mean_elements_position_one, mean_elements_state, secular_rates
 from .tabulated import Trajectory
 from .tle import TLE, sgp4_teme
 
@@ -265,12 +265,15 @@ class Fleet:
             return self.positions_itrs(np.array([float(t)]), np.array([i]))[0]
         one = self._one.get(i)
         if one is None:
-            el, j = self._elements, self._where[np.array([i])]
-            one = self._one[i] = ([el.a[j], el.ecc[j], el.inc[j], el.raan[j], el.argp[j], el.mean_anomaly[j]],
-                                  [x[j] for x in self._rates])
-        tt = np.array([float(t)])
-        r = mean_elements_state(*one[0], tt, rates=one[1], velocity=False)[0]
-        return self.rotation.gcrs_to_itrs(tt, r)[0]
+            el, j = self._elements, self._where[i]
+            one = self._one[i] = (
+                (float(el.a[j]), float(el.ecc[j]), float(el.inc[j]), float(el.raan[j]), float(el.argp[j]),
+                 float(el.mean_anomaly[j])),
+                tuple(float(x[j]) for x in self._rates),
+            )
+        t = float(t)
+        r = mean_elements_position_one(*one[0], t, one[1])
+        return np.array(self.rotation.gcrs_to_itrs_one(t, *r))
 
     def ephemeris(self, t) -> Ephemeris:
         """Every satellite at every time in ``t`` (seconds since the epoch), in both frames."""

@@ -10,6 +10,8 @@ gives N independent (satellite, time) pairs.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..constants import J2_EARTH, MU_EARTH, R_EARTH
@@ -101,3 +103,32 @@ def mean_elements_state(a, ecc, inc, raan0, argp0, m0, t, j2: bool = True, rates
     v[..., 1] = xi_dot * so + eta_dot_ci * co + raan_dot * r[..., 0]
     v[..., 2] = eta_dot * si
     return r, v
+
+
+def mean_elements_position_one(a, ecc, inc, raan0, argp0, m0, t, rates, tol: float = 1e-13, max_iter: int = 50):
+    """``mean_elements_state(..., velocity=False)`` of one satellite at one time on Python floats: the same
+    operations in the same order, so the same position to the last bit, without array overhead (a hop's range in
+    the mission simulation asks for one at a time)."""
+    raan_dot, argp_dot, m_dot = rates
+    raan = raan0 + raan_dot * t
+    argp = argp0 + argp_dot * t
+    mean = m0 + m_dot * t
+    if not ecc:
+        u = argp + mean
+        xi, eta = a * math.cos(u), a * math.sin(u)
+    else:
+        m = mean % (2.0 * math.pi)
+        e_anom = m if ecc < 0.8 else math.pi
+        for _ in range(max_iter):
+            step = (e_anom - ecc * math.sin(e_anom) - m) / (1.0 - ecc * math.cos(e_anom))
+            e_anom = e_anom - step
+            if abs(step) < tol:
+                break
+        b = math.sqrt(1.0 - ecc * ecc)
+        x = a * (math.cos(e_anom) - ecc)
+        y = a * b * math.sin(e_anom)
+        cw, sw = math.cos(argp), math.sin(argp)
+        xi, eta = x * cw - y * sw, x * sw + y * cw
+    co, so = math.cos(raan), math.sin(raan)
+    eta_ci = eta * math.cos(inc)
+    return xi * co - eta_ci * so, xi * so + eta_ci * co, eta * math.sin(inc)
