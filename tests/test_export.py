@@ -562,7 +562,7 @@ def test_a_run_without_its_scenario_still_gives_contact_plans(run_dir, tmp_path)
         export(old, "oem")
     done = export(old, "all")
     assert set(done.files) == {"ion", "hdtn"} and set(done.skipped) == {"oem", "oem-xml", "csv", "stk", "geojson"}
-    nodes = json.loads((old / "export" / "ion" / "nodes.json").read_text())["nodes"]
+    nodes = json.loads((old.with_name(old.name + "-export") / "ion" / "nodes.json").read_text())["nodes"]
     assert list(nodes) == sorted(nodes) and list(nodes.values()) == list(range(1, len(nodes) + 1))
 
 

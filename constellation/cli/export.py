@@ -17,7 +17,7 @@ def export_command(
     formats: List[str] = typer.Option(..., "--format", "-f", help="Format to write (repeat for more, or 'all'): "
                                       "oem, oem-xml, csv, stk, ion, hdtn, geojson."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder to write into, one folder per format "
-                                       "(default: RUN_DIR/export)."),
+                                       "(default: RUN_DIR-export, beside the run folder)."),
     step: str = typer.Option("60 s", "--step", help="Time between ephemeris states and ground-track points: "
                              "seconds or a duration ('1 min')."),
     frame: str = typer.Option("gcrs", "--frame", help="Frame of the CSV ephemeris: gcrs or itrs (OEM and STK "
@@ -28,7 +28,7 @@ def export_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace export files already there."),
 ) -> None:
     """Export a run for other tools: CCSDS OEM, CSV and STK ephemerides, ION and HDTN contact plans, GeoJSON."""
-    from ..export import ExportError, export
+    from ..export import ExportError, default_folder, export
     from ..results import RunFolderError
     from .common import console, err_console, fail, plural, step_s
 
@@ -46,6 +46,6 @@ def export_command(
     for name, reason in done.skipped.items():
         err_console.print(f"skipped {name}: {reason}", highlight=False, soft_wrap=True, markup=False)
     for name, files in done.files.items():
-        where = files[0].parent if files else Path(out or Path(run_dir) / "export") / name
+        where = files[0].parent if files else Path(out or default_folder(run_dir)) / name
         console.print(f"{name}: {plural(len(files), 'file')} in {where}", highlight=False, soft_wrap=True,
                       markup=False)

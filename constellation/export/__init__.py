@@ -27,7 +27,7 @@ from . import ccsds, table, stk, dtn, geojson  # noqa: E402,F401  (registers the
 
 __all__ = [
     "FORMATS", "MAX_FOOTPRINTS", "MAX_STATES", "MIN_STEP_S", "ExportError", "ExportRun", "Exported", "Folder",
-    "Format", "export", "file_stems", "register_format", "sample_times",
+    "Format", "default_folder", "export", "file_stems", "register_format", "sample_times",
 ]
 
 FRAMES = ("gcrs", "itrs")
@@ -42,10 +42,17 @@ class Exported:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+def default_folder(run_dir) -> Path:
+    """Where a run's exports go by default: a folder beside it, ``RUN-export`` (a run folder holds only the run, so
+    that saving the run again cannot meet files it did not write)."""
+    run = Path(run_dir)
+    return run.with_name(f"{run.resolve().name}-export")
+
+
 def export(run, fmt="all", out=None, *, step=60.0, satellites=None, frame: str = "gcrs", footprint_step=600.0,
            overwrite: bool = False) -> Exported:
     """Write the formats ``fmt`` (a name, a list of names, or 'all') of ``run`` (a run folder or ``Results``) into
-    ``out/FORMAT/`` (default: the run folder's ``export``).
+    ``out/FORMAT/`` (default: ``RUN-export`` beside the run folder).
 
     ``step`` (seconds, or a duration such as '1 min') spaces the ephemeris states over the whole run;
     ``footprint_step`` spaces the GeoJSON footprints; ``frame`` ('gcrs' or 'itrs') is the CSV's frame;
@@ -63,7 +70,7 @@ def export(run, fmt="all", out=None, *, step=60.0, satellites=None, frame: str =
             raise ExportError("give the folder to write to when exporting Results that are not in a run folder")
     else:
         results, source = Results.load(run), str(run)
-        out = Path(run) / "export" if out is None else out
+        out = default_folder(run) if out is None else out
     names, explicit = _formats(fmt)
     ctx = ExportRun(results, source, step_s=_duration(step, "step"), frame=_frame(frame),
                     footprint_step_s=_duration(footprint_step, "footprint_step"))
