@@ -277,7 +277,12 @@ class Fleet:
 
     def ephemeris(self, t) -> Ephemeris:
         """Every satellite at every time in ``t`` (seconds since the epoch), in both frames."""
-        t = np.asarray(t, dtype=float)
+        from ..frames import rotate_each_time
+
+        t = np.atleast_1d(np.asarray(t, dtype=float))
         r_g, v_g = self.states(t, frame="gcrs")
-        r_i, v_i = self.rotation.gcrs_to_itrs(t[None, :], r_g, v_g)
+        m, k = self.rotation.gcrs_to_itrs_matrices(t)
+        r_i = rotate_each_time(m, r_g)
+        v_i = rotate_each_time(m, v_g)
+        v_i += rotate_each_time(k, r_g)
         return Ephemeris(self.names, self.epoch, t, r_g, v_g, r_i, v_i)
