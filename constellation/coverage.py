@@ -297,7 +297,7 @@ def _self_crossing(xy: np.ndarray, block: int = 2_000_000):
 
 # ---------------------------------------------------------------------------------------------------------- grid
 
-def _angle(value, field: str, kind: str = "angle") -> float:
+def _angle(value, field: str) -> float:
     """A finite angle in deg from a number (deg), a string with a unit or a Quantity."""
     from pydantic import TypeAdapter, ValidationError
 
@@ -435,8 +435,7 @@ class Sensor:
                 raise CoverageError(f"sunlit: the Sun's elevation must be in [-90, 90] deg "
                                     f"(got {self.min_sun_elevation_deg:g} deg)")
             if self.min_elevation_deg is not None:
-                raise CoverageError("sunlit: daylight applies to an off-nadir sensor only; give off_nadir instead "
-                                    "of min_elevation")
+                raise CoverageError("sunlit: works with an off-nadir limit only, not with a minimum elevation")
 
     @property
     def label(self) -> str:
@@ -915,7 +914,7 @@ def coverage(
     qs = tuple(float(q) for q in percentiles)
     if not all(0.0 <= q <= 100.0 for q in qs):
         raise CoverageError(f"percentiles: each must be in [0, 100] (got {list(percentiles)})")
-    times = None
+    times, step = None, None
     if series_step is not None:
         from .scenario import to_duration
 
@@ -973,7 +972,7 @@ def coverage(
         "scenario": name, "region": reg.label, "spacing_deg": d, "sensor": asdict(sensor), "sensor_label":
         sensor.label, "start_s": t0, "end_s": t1, "satellites": len(fleet), "cells": len(cells),
         "chunks": len(jobs), "expected_accesses": round(float(expected.sum())), "executor": kind, "percentiles": list(qs),
-        "series_step_s": None if times is None else float(times[1] - times[0]) if len(times) > 1 else None,
+        "series_step_s": step,
     }
     result = Coverage(
         cells=per_cell_table,
