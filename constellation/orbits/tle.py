@@ -1,7 +1,12 @@
-"""Two-line element sets: parsing with checks, and SGP4 propagation through the sgp4 package."""
+"""Two-line element sets: parsing with checks, and SGP4 propagation through the sgp4 package.
+
+Catalog numbers 100000 to 339999 are written in Alpha-5: a letter for the leading two digits (A = 10 ... Z = 33,
+skipping I and O, which look like 1 and 0) and four digits, so ``A0001`` is 100001.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +38,24 @@ class TLE:
     def epoch_jd(self) -> float:
         sat = self.satrec()
         return sat.jdsatepoch + sat.jdsatepochF
+
+    @property
+    def norad_id(self) -> int:
+        """The catalog number, Alpha-5 decoded."""
+        return catalog_number(self.line1[2:7])
+
+
+_CATALOG = re.compile(r"^ *\d+$|^[A-HJ-NP-Z]\d{4}$")
+
+
+def catalog_number(field: str) -> int:
+    """The catalog number in columns 3-7 of a TLE line: five digits, or Alpha-5 (ValueError for anything else)."""
+    from sgp4.alpha5 import from_alpha5
+
+    if not _CATALOG.match(field):
+        raise ValueError(f"catalogue number {field!r} is neither five digits nor Alpha-5 (a capital letter other "
+                         "than I or O, then four digits)")
+    return from_alpha5(field.strip())
 
 
 def _check_line(line: str, number: int, where: int) -> None:
@@ -74,6 +97,10 @@ def parse_tles(text: str) -> list[TLE]:
         _check_line(second, 2, where2)
         if first[2:7] != second[2:7]:
             raise TLEError(f"catalogue numbers differ between line 1 ({first[2:7]}) and line 2 ({second[2:7]})", where2)
+        try:
+            catalog_number(first[2:7])
+        except ValueError as exc:
+            raise TLEError(str(exc), where) from None
         try:
             sat = Satrec.twoline2rv(first, second)
         except Exception as exc:  # sgp4 raises several kinds on bad fields
