@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from .base import Model, did_you_mean, dotted, invalid
 from .links import Links, Relay
 from .mission import Mission
-from .orbits import Orbit, Walker
+from .orbits import Orbit, Walker, uncovered_runs
 from .units import Elevation, Epoch, Latitude, Longitude, Meters, Name, Propagator, ScenarioName, Seconds
 
 
@@ -96,6 +96,7 @@ class Scenario(Model):
         if self.mission is not None and self.mission.messaging is not None:
             for j, terminal in enumerate(self.mission.messaging.terminals):
                 claim([terminal.name], ("mission", "messaging", "terminals", j, "name"))
+        errors += uncovered_runs(self.satellites, self.epoch_time, self.duration_s)
         if errors:
             raise invalid("Scenario", errors)
         return self
