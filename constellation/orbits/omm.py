@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..constants import R_EARTH
+
 MAX_OMM_FILE_BYTES = 64 * 2**20
 """Largest OMM file read, bytes (64 MiB; the whole public catalogue as XML is about 30 MB)."""
 
@@ -302,8 +304,6 @@ def _omm(fields: dict, record: int) -> OMM:
         sat = omm.satrec()
     except Exception as exc:  # sgp4 raises several kinds on values it cannot take
         raise fail("", f"sgp4 cannot initialise these elements: {exc}") from None
-    from ..constants import R_EARTH
-
     perigee = sat.a * (1.0 - sat.ecco) * sat.radiusearthkm - R_EARTH
     if sat.error or perigee < 0.0:
         raise fail("MEAN_MOTION", f"{mean_motion:g} rev/day with eccentricity {omm.eccentricity:g} puts the perigee "

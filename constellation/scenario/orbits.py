@@ -325,9 +325,10 @@ class OMMSet(_OrbitEntry):
 
     def records(self) -> list:
         """The parsed element sets (``constellation.orbits.OMM``)."""
-        from ..orbits.omm import load_omm, parse_omm
-
-        return parse_omm(self.text) if self.text is not None else load_omm(self.file)
+        if self.text is not None:
+            return list(_omm_text_cached(self.text))
+        stat = Path(self.file).stat()
+        return list(_omm_file_cached(self.file, stat.st_mtime_ns, stat.st_size))
 
     def member_names(self) -> list[str]:
         from collections import Counter
@@ -344,16 +345,30 @@ class OMMSet(_OrbitEntry):
         return [Member(n, omm, "sgp4", group=self.name) for n, omm in zip(self.member_names(), self.records())]
 
     def _check(self) -> None:
-        from ..orbits.omm import OMMError, load_omm, parse_omm
+        from ..orbits.omm import OMMError
 
         title = type(self).__name__
         if (self.file is None) == (self.text is None):
             raise invalid(title, [((), "give exactly one of 'file' (an OMM file) or 'text' (the OMM itself)", None,
                                    {})])
-        if self.text is not None:
-            _read_checked(title, "OMM", "text", self.text, parse_omm, OMMError)
-        else:
-            _read_checked(title, "OMM", "file", self.file, load_omm, OMMError)
+        field = "text" if self.text is not None else "file"
+        _read_checked(title, "OMM", field, getattr(self, field), lambda _: self.records(), OMMError)
+
+
+@lru_cache(maxsize=8)
+def _omm_text_cached(text: str) -> tuple:
+    """The element sets of OMM text, parsed once: validation, names and the fleet all ask for them."""
+    from ..orbits.omm import parse_omm
+
+    return tuple(parse_omm(text))
+
+
+@lru_cache(maxsize=8)
+def _omm_file_cached(path: str, mtime_ns: int, size: int) -> tuple:
+    """The element sets of an OMM file, parsed once for each version of the file."""
+    from ..orbits.omm import load_omm
+
+    return tuple(load_omm(path))
 
 
 def _read_vector(value: Any, unit: str, kind: str, example: str) -> list[float]:
