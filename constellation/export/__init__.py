@@ -1,5 +1,7 @@
-"""Standard exports of a finished run, for other tools: CCSDS OEM (KVN and XML), CSV and STK ephemerides, ION and
-HDTN contact plans, GeoJSON ground tracks, stations and footprints.
+"""Standard exports of a finished run, for other tools.
+
+CCSDS OEM (KVN and XML), CSV and STK ephemerides, ION and HDTN contact plans, GeoJSON ground tracks, stations and
+footprints.
 
 ``export(run, fmt, out)`` writes each format into its own folder, ``out/FORMAT/``. ``FORMATS`` holds every format by
 name; ``register_format`` adds one (the built-in formats are registered the same way).

@@ -1,5 +1,7 @@
-"""Contact plans for DTN stacks from the run's link plan (the ``links`` table): ION's ionadmin commands and HDTN's
-JSON, with the node numbers of every name in a sidecar ``nodes.json``.
+"""Contact plans for DTN stacks (ION, HDTN) from the run's link plan.
+
+ION's ionadmin commands and HDTN's JSON come from the ``links`` table, with the node numbers of every name in a
+sidecar ``nodes.json``.
 
 Each link window becomes one contact per direction data can take: satellite to station (downlink), satellite to
 relay, relay to station (feeder), and both ways between satellites (ISL). Times are whole seconds after the run's

@@ -1,5 +1,7 @@
-"""One GeoJSON FeatureCollection (RFC 7946: WGS84, [longitude, latitude]) of a run for GIS tools: the ground track
-of every chosen satellite, the ground stations, and each satellite's footprint every ``footprint_step``.
+"""A run as one GeoJSON FeatureCollection for GIS tools.
+
+RFC 7946 (WGS84, [longitude, latitude]): the ground track of every chosen satellite, the ground stations, and each
+satellite's footprint every ``footprint_step``.
 
 A footprint is the ground a satellite sees down to the stations' lowest elevation mask, or, for a satellite with
 the mission's imager, its field of regard (the ground within ``max_off_nadir`` of nadir). Both are caps of a sphere

@@ -1,5 +1,6 @@
-"""STK ephemeris files (``.e``, EphemerisTimePosVel), one per satellite: ICRF positions and velocities in km and
-km/s, times in seconds from the ScenarioEpoch (the run's start, UTC).
+"""STK ephemeris files (``.e``, EphemerisTimePosVel), one per satellite.
+
+ICRF positions and velocities in km and km/s, times in seconds from the ScenarioEpoch (the run's start, UTC).
 
 Only keywords that Orekit's STK ephemeris parser also reads are written, so either tool takes the file.
 """
