@@ -48,7 +48,10 @@ from .mission import (
     Terminal,
 )
 from .model import Defaults, GroundStation, Scenario
-from .orbits import ORBIT_KINDS, Circular, Classical, Geostationary, Orbit, SunSynchronous, Swarm, TLESet, Walker
+from .orbits import (
+    ORBIT_KINDS, Circular, Classical, Geostationary, OEMFile, OMMSet, Orbit, StateVector, SunSynchronous, Swarm, TLESet,
+    Walker,
+)
 from .problems import Problem, ScenarioError
 from .units import (
     BitRate,
@@ -86,6 +89,7 @@ __all__ = [
     "BehaviourRef", "BehaviourSpec", "MAX_BEHAVIOURS",
     # models
     "Scenario", "Defaults", "Classical", "Circular", "SunSynchronous", "Walker", "Swarm", "Geostationary", "TLESet",
+    "OMMSet", "StateVector", "OEMFile",
     "Relay", "GroundStation", "Links", "FixedRateLink", "LinkBudgetSpec", "IslLinks", "RelayLinks", "FeederLinks",
     "Mission", "Imaging", "TargetSpec", "RegionSpec", "Messaging", "Terminal", "PowerSpec", "DownlinkSpec",
     "ScheduledFault", "RandomFaults",

@@ -164,13 +164,14 @@ def canonical_json(obj: Any) -> str:
 
 
 def scenario_json(scenario) -> dict:
-    """A scenario's JSON form with TLE files read into ``lines``, so that a worker elsewhere needs no files."""
+    """A scenario's JSON form with TLE and OMM files read into the entry (``lines``, ``text``), so that a worker
+    elsewhere needs no files (an OEM stays a path: its states are the satellite)."""
     data = scenario.model_dump(mode="json")
-    if not any(e.get("orbit") == "tle" and e.get("file") for e in data.get("satellites") or []):
-        return data
-    for e in data["satellites"]:
-        if e.get("orbit") == "tle" and e.get("file"):
-            e["lines"], e["file"] = Path(e["file"]).read_text(), None
+    inline = {"tle": "lines", "omm": "text"}
+    for e in data.get("satellites") or []:
+        key = inline.get(e.get("orbit"))
+        if key and e.get("file"):
+            e[key], e["file"] = Path(e["file"]).read_text(), None
     return data
 
 
