@@ -8,8 +8,10 @@ Three table-to-table steps, each a pure function of the tables before it:
   (a minimum elevation);
 - ``cell_figures(accesses, cells, ...)`` per cell, then ``region_figures(cells)`` over the region.
 
-``coverage`` runs the last two steps chunk by chunk (one chunk of cells per task), in this process or on Dask, and
-returns a ``Coverage``. Over the span [T0, T1] of length T, a cell is covered while at least one satellite sees it:
+``coverage`` runs the accesses and the cells' figures chunk by chunk (one chunk of cells per task), in this process
+or on Dask, then the region's, and returns a ``Coverage``.
+
+Over the span [T0, T1] of length T, a cell is covered while at least one satellite sees it:
 
 - ``percent_covered``: the time covered (the union over satellites) as a percentage of T;
 - gaps are the intervals of [T0, T1] not covered, including those at either end, measured only up to T0 and T1
@@ -28,9 +30,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,8 +42,9 @@ from .constants import F_EARTH, R_EARTH
 
 __all__ = [
     "ACCESS_COLUMNS", "FIGURE_COLUMNS", "GRID_COLUMNS", "PERCENTILES", "Coverage", "CoverageError", "Region",
-    "Sensor", "cell_accesses", "cell_figures", "coverage", "expected_accesses", "figure_names", "grid", "in_view_series",
-    "map_figure", "parse_region", "region_figures", "save_map", "spacing_deg", "summary_rows",
+    "Sensor", "cell_accesses", "cell_figures", "coverage", "expected_accesses", "figure_names", "grid",
+    "in_view_series", "map_figure", "parse_region", "region_figures", "save_map", "spacing_deg", "summary_rows",
+    "zone_area_km2",
 ]
 
 GRID_COLUMNS = ["cell", "lat_deg", "lon_deg", "lat_min_deg", "lat_max_deg", "lon_min_deg", "lon_max_deg", "area_km2"]
@@ -96,7 +100,7 @@ class Region:
     lon_min: float
     lon_max: float
     label: str
-    polygons: tuple = field(default=(), repr=False, compare=False)
+    polygons: tuple = dataclass_field(default=(), repr=False, compare=False)
 
     def contains(self, lat, lon) -> np.ndarray:
         """Whether points lie inside: in the box, or inside an outline of a polygon and none of its holes."""
@@ -971,7 +975,8 @@ def coverage(
     info = {
         "scenario": name, "region": reg.label, "spacing_deg": d, "sensor": asdict(sensor), "sensor_label":
         sensor.label, "start_s": t0, "end_s": t1, "satellites": len(fleet), "cells": len(cells),
-        "chunks": len(jobs), "expected_accesses": round(float(expected.sum())), "executor": kind, "percentiles": list(qs),
+        "chunks": len(jobs), "expected_accesses": round(float(expected.sum())), "executor": kind,
+        "percentiles": list(qs),
         "series_step_s": step,
     }
     result = Coverage(

@@ -9,9 +9,9 @@ import typer
 
 OPTIONS = {
     "region": "--region", "spacing": "--spacing", "off_nadir": "--off-nadir", "min_elevation": "--min-elevation",
-    "sensor": "--off-nadir or --min-elevation", "sunlit": "--sunlit or --min-sun-elevation", "start": "--start", "end": "--end",
-    "series_step": "--series-step", "satellites": "--satellites", "executor": "--executor", "figure": "--plot",
-    "cartopy": "--cartopy",
+    "sensor": "--off-nadir or --min-elevation", "sunlit": "--sunlit or --min-sun-elevation", "start": "--start",
+    "end": "--end", "series_step": "--series-step", "satellites": "--satellites", "executor": "--executor",
+    "figure": "--plot", "cartopy": "--cartopy",
 }
 """The option each argument of ``coverage.coverage`` comes from, to name it in a message."""
 
