@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import J2_EARTH, R_EARTH
+from ..constants import J2_EARTH, MU_EARTH, R_EARTH
 from .elements import Elements, parse_ltan
 
 METHODS = ("farnocchia", "cowell_j2")
@@ -284,3 +284,206 @@ def osculating_elements(r_km, v_km_s, epoch) -> tuple[float, float, float, float
     return (float(orbit.a.to_value(u.km)), ecc, float(orbit.inc.to_value(u.rad)),
             float(orbit.raan.to_value(u.rad)) % (2 * np.pi), float(orbit.argp.to_value(u.rad)) % (2 * np.pi),
             mean % (2 * np.pi))
+
+
+# Numerical propagation (``constellation.orbits.numerical``): boinor's perturbation kernels, atmospheres and Cowell.
+
+_FIRST_CALLS: dict[str, float] = {}
+"""Seconds the first call of each boinor kernel took in this process (numba compiles a kernel on its first call)."""
+
+_AVOGADRO_PER_KMOL = 8314.32 / 1.380622e-23
+"""boinor's Jacchia 1977 Avogadro number, R / k per kmol (``boinor.earth.atmosphere.jacchia``)."""
+
+
+def _first_call(name: str, call) -> None:
+    import time
+
+    if name in _FIRST_CALLS:
+        return
+    start = time.perf_counter()
+    call()
+    _FIRST_CALLS[name] = time.perf_counter() - start
+
+
+def compile_cost() -> float:
+    """Seconds this process has spent importing boinor's propagation modules and compiling the kernels that
+    ``prepare`` warmed up (0 before any)."""
+    return float(sum(_FIRST_CALLS.values()))
+
+
+def prepare(forces) -> None:
+    """Import and compile, once per process, every boinor kernel a ``ForceModel`` uses, timing each first call."""
+    _first_call("import", lambda: __import__("boinor.core.propagation", fromlist=["cowell"]))
+    from boinor.core import perturbations as p
+    from boinor.core.propagation import func_twobody
+
+    state = np.array([R_EARTH + 500.0, 10.0, 20.0, 0.01, 7.5, 1.0])
+    k = 398600.4418
+    _first_call("two-body", lambda: func_twobody(0.0, state, k))
+    if forces.j2:
+        _first_call("J2", lambda: p.J2_perturbation(0.0, state, k, J2_EARTH, R_EARTH))
+    if forces.j3:
+        _first_call("J3", lambda: p.J3_perturbation(0.0, state, k, -2.5e-6, R_EARTH))
+    if forces.drag == "exponential":
+        _first_call("drag (exponential)",
+                    lambda: p.atmospheric_drag_exponential(0.0, state, k, R_EARTH, 1.0, 1e-8, 8.5, 1e9))
+    elif forces.drag:
+        _first_call("drag", lambda: p.atmospheric_drag(0.0, state, k, 1.0, 1e-8, 1e-3))
+        _first_call(f"{forces.drag} at {forces.exospheric_temperature:g} K",
+                    lambda: density_table(forces.drag, forces.exospheric_temperature))
+    if forces.srp:
+        _first_call("radiation pressure", lambda: p.radiation_pressure(
+            0.0, state, k, R_EARTH, 1.0, 1e-8, 1e14, lambda t: np.array([1.5e8, 0.0, 0.0])))
+    _first_call("events", lambda: __import__("boinor.twobody.events", fromlist=["AltitudeCrossEvent"]))
+
+
+def j3_earth() -> float:
+    """boinor's J3 of the Earth (``boinor.constants.J3_earth``)."""
+    from boinor.constants import J3_earth
+
+    return float(J3_earth.value)
+
+
+def exponential_atmosphere() -> tuple[float, float]:
+    """boinor's exponential atmosphere: sea-level density rho0 (kg/km^3) and scale height H0 (km)
+    (``boinor.constants.rho0_earth``, ``H0_earth``: rho = rho0 exp(-h / H0))."""
+    import astropy.units as u
+    from boinor.constants import H0_earth, rho0_earth
+
+    return float(rho0_earth.to_value(u.kg / u.km**3)), float(H0_earth.to_value(u.km))
+
+
+_DENSITY_TABLES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def density_table(model: str, exospheric_temperature: float = 1000.0) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric altitudes (km, every whole km) and the natural log of the density (kg/km^3) of a boinor atmosphere.
+
+    'coesa76': the U.S. Standard Atmosphere 1976 of ``boinor.earth.atmosphere.COESA76`` from 86 to 1000 km (its
+    fourth-degree fits of ln rho above 86 km, evaluated for every km at once; its layer model at 86 km). 'jacchia77': the Jacchia 1977 profile
+    of ``boinor.earth.atmosphere.jacchia.Jacchia77`` at ``exospheric_temperature`` K, 90 to 2500 km (boinor's model
+    is defined at whole km; one profile holds them all).
+    """
+    key = (model, round(float(exospheric_temperature), 6) if model == "jacchia77" else None)
+    if key in _DENSITY_TABLES:
+        return _DENSITY_TABLES[key]
+    import astropy.units as u
+
+    if model == "coesa76":
+        from boinor.earth.atmosphere import coesa76
+
+        z = np.arange(86.0, 1001.0)
+        levels = coesa76.z_coeff.to_value(u.km)
+        i = np.searchsorted(levels, z, side="right") - 1
+        a, b, c, d, e = (np.asarray(x)[i] for x in coesa76.rho_coeff)
+        log_rho = a * z**4 + b * z**3 + c * z**2 + d * z + e + np.log(1e9)
+        log_rho[0] = np.log(coesa76.COESA76().density(86.0 * u.km).to_value(u.kg / u.km**3))
+    elif model == "jacchia77":
+        from boinor.earth.atmosphere.jacchia import Jacchia77
+
+        atmosphere = Jacchia77(float(exospheric_temperature) * u.K)
+        _, _, n2, o2, o, ar, he, h, _, _ = atmosphere._altitude_profile(2500.0)
+        z = np.arange(90.0, 2501.0)
+        molar = np.array([28.0134, 31.9988, 15.9994, 39.948, 4.0026, 1.0079])  # kg/kmol, boinor's wmN2 ... wmH
+        counts = np.stack([np.asarray(x.to_value(u.km**-3))[90:] for x in (n2, o2, o, ar, he, h)], axis=-1)
+        log_rho = np.log(counts @ molar / _AVOGADRO_PER_KMOL)
+    else:
+        raise ValueError(f"no density table for the atmosphere model {model!r}")
+    _DENSITY_TABLES[key] = (z, log_rho)
+    return z, log_rho
+
+
+def body_interpolant(body: str, epoch, start_s: float, end_s: float, step_s: float = 3600.0):
+    """The GCRS position (km) of the Sun or the Moon as a function of seconds after ``epoch``, over
+    [start_s, end_s]: boinor's ``build_ephem_interpolant`` (linear between positions every ``step_s`` from
+    astropy's built-in ephemeris)."""
+    import astropy.units as u
+    from boinor.bodies import Moon, Sun
+    from boinor.ephem import build_ephem_interpolant
+
+    first = float(start_s) - step_s
+    n = int(np.ceil((float(end_s) + step_s - first) / step_s)) + 1
+    epochs = (_utc(epoch) + (first + step_s * np.arange(n)) * u.s).tdb
+    table = build_ephem_interpolant({"sun": Sun, "moon": Moon}[body], epochs)
+    return lambda t: table(t - first)
+
+
+def dynamics(forces, density, epoch, t0: float, t1: float, direction: int = 1):
+    """Right-hand side ``f(s, y, k)`` for boinor's Cowell propagator: two-body plus the accelerations of a
+    ``ForceModel``, ``s`` seconds from ``t0`` (s after ``epoch``) towards ``t1``; ``direction`` -1 integrates back
+    in time (the derivative of y(t0 - s)).
+
+    Gravity: our mu, equatorial radius and J2 (``constellation.constants``), boinor's J3. Drag: boinor's
+    ``atmospheric_drag_exponential`` for 'exponential', else ``atmospheric_drag`` with ``density(h)`` (kg/km^3) at
+    the height above the equatorial radius; the velocity is the inertial one, as in boinor. Radiation pressure:
+    boinor's ``radiation_pressure`` (cannonball, cylindrical shadow). Sun and Moon: boinor's ``third_body``.
+    """
+    import astropy.units as u
+    from boinor.constants import GM_moon, GM_sun, Wdivc_sun
+    from boinor.core import perturbations as p
+    from boinor.core.propagation import func_twobody
+
+    lo, hi = min(t0, t1), max(t0, t1)
+    bodies = {name: body_interpolant(name, epoch, lo, hi)
+              for name in set(forces.third_body) | ({"sun"} if forces.srp else set())}
+    km3s2 = u.km**3 / u.s**2
+    gm = {"sun": float(GM_sun.to_value(km3s2)), "moon": float(GM_moon.to_value(km3s2))}
+    sign = 1.0 if direction >= 0 else -1.0
+    j2, j3, b, srp = forces.j2, forces.j3, forces.ballistic, forces.srp
+    j3_value = j3_earth() if j3 else 0.0
+    wdivc = float(Wdivc_sun.to_value(u.kg * u.km / u.s**2))
+    exponential = forces.drag == "exponential"
+    if exponential:
+        rho0, h0 = exponential_atmosphere()
+    drag = bool(forces.drag)
+    third = [(gm[name], bodies[name]) for name in forces.third_body]
+    sun = bodies.get("sun")
+
+    def f(s, y, k):
+        t = t0 + sign * s
+        du = func_twobody(t, y, k)
+        acc = du[3:]
+        if j2:
+            acc += p.J2_perturbation(t, y, k, J2_EARTH, R_EARTH)
+        if j3:
+            acc += p.J3_perturbation(t, y, k, j3_value, R_EARTH)
+        if drag:
+            if exponential:
+                acc += p.atmospheric_drag_exponential(t, y, k, R_EARTH, 1.0, b, h0, rho0)
+            else:
+                h = np.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2]) - R_EARTH
+                acc += p.atmospheric_drag(t, y, k, 1.0, b, density(h))
+        if srp:
+            acc += p.radiation_pressure(t, y, k, R_EARTH, 1.0, srp, wdivc, sun)
+        for k_third, body in third:
+            acc += p.third_body(t, y, k, k_third, body)
+        return du if sign > 0 else -du
+
+    return f
+
+
+def cowell_states(r0, v0, tofs, f, *, rtol: float, stop_altitude: float | None = None):
+    """States (km, km/s) at ``tofs`` (s after the start, increasing, > 0) from boinor's Cowell propagator (DOP853)
+    with the right-hand side ``f``, arrays (N, 3).
+
+    With ``stop_altitude`` (km above our equatorial radius) the integration ends where the orbit first descends
+    through it (boinor's ``AltitudeCrossEvent``): the times reached are returned, ending with that one. Returns
+    (times, r, v, stopped).
+    """
+    from boinor.core.propagation import cowell
+
+    tofs = [float(x) for x in tofs]
+    events = None
+    if stop_altitude is not None:
+        from boinor.twobody.events import AltitudeCrossEvent
+
+        events = [AltitudeCrossEvent(float(stop_altitude), R_EARTH)]
+    rr, vv = cowell(MU_EARTH, np.asarray(r0, dtype=float), np.asarray(v0, dtype=float), tofs, rtol,
+                    events=events, f=f)
+    times = np.array(tofs[: len(rr)], dtype=float)
+    stopped = False
+    if events is not None:
+        last = float(events[0].last_t_without_unit)
+        stopped = last < tofs[-1]
+        times[-1] = last if stopped else tofs[-1]
+    return times, np.array(rr, dtype=float).reshape(-1, 3), np.array(vv, dtype=float).reshape(-1, 3), stopped
