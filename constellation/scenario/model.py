@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from .base import Model, did_you_mean, dotted, invalid
+from .forces import DefaultPropagator, Forces, forces_errors
 from .links import Links, Relay
 from .mission import Mission
 from .orbits import Orbit, Walker, uncovered_runs
@@ -19,6 +20,8 @@ class Defaults(Model):
 
     min_elevation: Elevation = 10.0
     propagator: Propagator = "j2"
+    forces: Forces | None = Field(None, description="Forces of the numerically propagated satellites, key by key "
+                                  "where an entry's own forces leave one out.")
 
 
 MAX_DURATION_S = 3650 * 86400.0
@@ -97,6 +100,7 @@ class Scenario(Model):
             for j, terminal in enumerate(self.mission.messaging.terminals):
                 claim([terminal.name], ("mission", "messaging", "terminals", j, "name"))
         errors += uncovered_runs(self.satellites, self.epoch_time, self.duration_s)
+        errors += forces_errors(self)
         if errors:
             raise invalid("Scenario", errors)
         return self
@@ -207,15 +211,23 @@ class Scenario(Model):
         from ..orbits.fleet import Fleet, Member
 
         epoch = self.epoch_time
-        default = self.defaults.propagator
+        default = DefaultPropagator(self.defaults.propagator, self.defaults.forces)
         members = [m for entry in self.satellites for m in entry.members(epoch, default)]
         if self.relay is not None and self.relay.enabled:
-            members.append(
-                Member(
-                    self.relay.name, geostationary(self.relay.longitude, epoch), self.relay.propagator or default,
-                    kind="relay", group=self.relay.name,
-                )
-            )
+            model = str(self.relay.propagator or default)
+            orbit = geostationary(self.relay.longitude, epoch)
+            if model == "numerical":
+                from ..orbits.numerical import NumericalOrbit
+
+                base = self.defaults.forces or Forces()
+                gravity = Forces.model_construct(j2=base.j2, j3=base.j3, third_body=base.third_body).force_model()
+                orbit = NumericalOrbit(orbit, epoch, gravity, name=self.relay.name)
+            members.append(Member(self.relay.name, orbit, model, kind="relay", group=self.relay.name))
+        numerical = [m.orbit for m in members if m.model == "numerical"]
+        if numerical:
+            from ..orbits.numerical import integrate_together
+
+            integrate_together(numerical, 0.0, self.duration_s)
         return Fleet(epoch, members)
 
     def link_config(self):

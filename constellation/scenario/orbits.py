@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from .base import MAX_TLE_FILE_BYTES, Model, invalid, read_text_limited
+from .forces import Forces
 from .units import Deg, Hours, Inclination, Km, Longitude, Name, Propagator, Spacing
 
 SCRIPT_DIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar("scenario_base_dir", default=None)
@@ -23,17 +24,40 @@ class _OrbitEntry(Model):
 
     _blamed: ClassVar[str | None] = None
 
+    forces: Forces | None = Field(None, description="What acts on the satellites besides the Earth's central "
+                                  "gravity (propagator: numerical only); keys left out come from defaults.forces.")
+
     def member_names(self) -> list[str]:
         """Names of the satellites this entry makes, in the order of its element rows."""
         return [self.name]
 
-    def members(self, epoch, default_propagator: str = "j2") -> list:
-        """The fleet ``Member`` of every satellite this entry makes, from its ``elements(epoch)``."""
+    def propagator_for(self, default: str) -> str:
+        """The propagator of this entry's satellites when the scenario's default is ``default``."""
+        from typing import get_args
+
+        allowed = [v for arg in get_args(type(self).model_fields["propagator"].annotation) for v in get_args(arg)]
+        model = str(self.propagator or default)
+        return model if model in allowed or not allowed else allowed[0]
+
+    def force_model(self, default_forces: Forces | None = None):
+        """The ``ForceModel`` of this entry's satellites: its ``forces`` over ``default_forces``."""
+        return (self.forces or Forces()).over(default_forces).force_model()
+
+    def members(self, epoch, default_propagator: str = "j2", **kwargs) -> list:
+        """The fleet ``Member`` of every satellite this entry makes, from its ``elements(epoch)``: mean elements,
+        or a ``NumericalOrbit`` per satellite integrated under ``force_model`` (``default_propagator`` may carry
+        ``defaults.forces``, as ``forces.DefaultPropagator`` does)."""
         from ..orbits.fleet import Member
 
         els = self.elements(epoch)
-        model = self.propagator or default_propagator
-        return [Member(n, els[i], model, group=self.name) for i, n in enumerate(self.member_names())]
+        model = self.propagator_for(default_propagator)
+        if model != "numerical":
+            return [Member(n, els[i], model, group=self.name) for i, n in enumerate(self.member_names())]
+        from ..orbits.numerical import NumericalOrbit
+
+        forces = self.force_model(getattr(default_propagator, "forces", None))
+        return [Member(n, NumericalOrbit(els[i], epoch, forces, name=n), model, group=self.name)
+                for i, n in enumerate(self.member_names())]
 
     def _blame(self) -> str | None:
         """The field an infeasible-orbit error from the builder belongs to (None: the entry as a whole)."""

@@ -112,6 +112,32 @@ Energy = Annotated[
 ]
 Bits = _quantity("bit", "data size", "1.5 GB", gt=0)
 PerHour = _quantity("1/h", "rate of events", "6 / h", ge=0)
+Kilograms = _quantity("kg", "mass", "12 kg", gt=0, le=1e6)
+SquareMeters = _quantity("m2", "area", "0.06 m2", gt=0, le=1e4)
+ExosphericTemperature = _quantity("K", "temperature", "1000 K", ge=500, le=2500)
+_BALLISTIC = UnitMarker("kg/m2", "ballistic coefficient", "70 kg/m2")
+
+
+def _ballistic(value: Any) -> float:
+    """m / (Cd A) in kg/m2; a value in m2/kg is Cd A / m, the other convention, and is inverted."""
+    if (isinstance(value, str) or hasattr(value, "unit")) and not isinstance(value, bool):
+        import astropy.units as u
+
+        try:
+            q = u.Quantity(value)
+        except Exception:
+            q = None
+        if q is not None and q.isscalar and q.unit.is_equivalent(u.m**2 / u.kg):
+            x = float(q.to_value(u.m**2 / u.kg))
+            if not (math.isfinite(x) and x > 0.0):
+                raise ValueError(f"expected a finite ballistic coefficient above zero (got {value!r})")
+            return 1.0 / x
+    return _to_unit(value, _BALLISTIC)
+
+
+BallisticCoefficient = Annotated[float, Field(ge=0.01, le=1e5), BeforeValidator(_ballistic), _BALLISTIC]
+"""A ballistic coefficient m / (Cd A) in kg/m2: a number, ``"70 kg/m2"``, or Cd A / m with its unit
+(``"0.014 m2/kg"``, the inverse convention)."""
 
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -195,6 +221,7 @@ Db = _level("dB", "ratio", "3 dB")
 _TIME_WORDS = {
     "sec": "s", "secs": "s", "second": "s", "seconds": "s", "mins": "min", "minute": "min", "minutes": "min",
     "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "day": "d", "days": "d", "week": "wk", "weeks": "wk",
+    "years": "yr", "yrs": "yr",
 }
 _TIME_TERM = re.compile(rf"\s*({_NUMBER})\s*([A-Za-z]+)")
 _TIME_TERMS = re.compile(rf"(?:\s*{_NUMBER}\s*[A-Za-z]+){{2,}}\s*")
@@ -513,4 +540,4 @@ Epoch = Annotated[
 
 ScenarioName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$")]
 Name = Annotated[str, StringConstraints(min_length=1)]
-Propagator = Literal["j2", "twobody"]
+Propagator = Literal["j2", "twobody", "numerical"]
