@@ -6,6 +6,7 @@ import typer
 
 from . import export, plots, route, run, sweep, view
 from . import coverage
+from . import lifetime
 from .common import console
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ app.command("plot")(plots.plot_command)
 app.command("report")(plots.report_command)
 app.command("view")(view.view_command)
 app.command("fetch-cesium")(view.fetch_cesium_command)
+app.command("lifetime")(lifetime.lifetime_command)
 app.command("coverage")(coverage.coverage_command)
 app.command("export")(export.export_command)
 
