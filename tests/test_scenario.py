@@ -230,7 +230,7 @@ def test_import_is_light():
     assert "boinor" not in out and "astropy" not in out
 
 
-LAYERS = ["units", "base", "orbits", "links", "behaviours", "mission", "model", "problems", "loading"]
+LAYERS = ["units", "base", "forces", "orbits", "links", "behaviours", "mission", "model", "problems", "loading"]
 
 
 @pytest.mark.parametrize("module", LAYERS)

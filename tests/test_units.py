@@ -23,6 +23,7 @@ from constellation.scenario import (
     Classical,
     Defaults,
     DownlinkSpec,
+    Drag,
     FixedRateLink,
     Geostationary,
     GroundStation,
@@ -32,6 +33,7 @@ from constellation.scenario import (
     Messaging,
     Mission,
     PowerSpec,
+    RadiationPressure,
     RandomFaults,
     RegionSpec,
     Relay,
@@ -91,6 +93,8 @@ BASE = {
     ScheduledFault: {"node": "a", "start": 0.0, "end": 1000.0},
     RandomFaults: {"nodes": ["a"], "mtbf": 1000.0, "mttr": 100.0},
     Mission: {},
+    Drag: {},
+    RadiationPressure: {},
     Scenario: {"name": "s", "epoch": EPOCH, "duration": 3600.0, "satellites": [{"orbit": "circular", "name": "c",
                                                                                  "altitude": 550.0}]},
 }
@@ -175,6 +179,12 @@ FIELDS = [
     (RandomFaults, "mttr", 30 * u.min, u.s),
     (Mission, "storage", 64 * u.GB, u.bit),
     (Scenario, "duration", 1 * u.d, u.s),
+    (Drag, "mass", 12_000 * u.g, u.kg),
+    (Drag, "area", 600 * u.cm**2, u.m**2),
+    (Drag, "ballistic_coefficient", 9.1 * u.g / u.cm**2, u.kg / u.m**2),
+    (Drag, "exospheric_temperature", 1.2 * u.kK, u.K),
+    (RadiationPressure, "mass", 12_000 * u.g, u.kg),
+    (RadiationPressure, "area", 600 * u.cm**2, u.m**2),
 ]
 CASES = [(case[0], case[1], case[2], case[3], case[4] if len(case) > 4 else BASE[case[0]]) for case in FIELDS]
 IDS = [f"{m.__name__}.{f}={v}" for m, f, v, _, _ in CASES]
@@ -208,7 +218,8 @@ def test_strings_as_people_write_them():
 def test_every_field_with_a_unit_is_covered_and_no_plain_float_hides_one():
     covered = {(m.__name__, f) for m, f, *_ in FIELDS}
     dimensionless = {("Classical", "eccentricity"), ("SunSynchronous", "eccentricity"),
-                     ("LinkBudgetSpec", "rolloff"), ("PowerSpec", "initial_charge"), ("PowerSpec", "min_charge")}
+                     ("LinkBudgetSpec", "rolloff"), ("PowerSpec", "initial_charge"), ("PowerSpec", "min_charge"),
+                     ("Drag", "cd"), ("RadiationPressure", "cr")}
     for name, model in vars(scenario_module).items():
         if not (inspect.isclass(model) and issubclass(model, BaseModel)
                 and model.__module__.startswith(f"{scenario_module.__name__}.") and not name.startswith("_")):

@@ -13,6 +13,7 @@ a module needs only the ones listed before it when it is imported:
 - ``units``: the field types with a unit (``Km``, ``Deg``, ``Seconds``, ``Dbw``...), names and epochs, and the reading
   of times (``to_seconds``, ``to_duration``, ``utc_time``);
 - ``base``: the base class of every model, and the error a model's own checks raise;
+- ``forces``: the ``forces`` block of numerically propagated satellites (``Forces``, ``Drag``, ``RadiationPressure``);
 - ``orbits``: the orbit entries of ``satellites`` (``Circular``, ``Walker``, ``TLESet``...) and ``ORBIT_KINDS``;
 - ``links``: the relay and what each link carries (``Links``, ``FixedRateLink``, ``LinkBudgetSpec``...);
 - ``behaviours``: the behaviours a scenario chooses for its agents (``BehaviourSpec``);
@@ -25,6 +26,7 @@ a module needs only the ones listed before it when it is imported:
 from __future__ import annotations
 
 from .behaviours import MAX_BEHAVIOURS, BehaviourRef, BehaviourSpec
+from .forces import DefaultPropagator, Drag, Forces, ForcesIncomplete, RadiationPressure
 from .links import FeederLinks, FixedRateLink, IslLinks, LinkBudgetSpec, LinkModel, Links, Relay, RelayLinks
 from .loading import (
     BUNDLED_DIR,
@@ -54,6 +56,7 @@ from .orbits import (
 )
 from .problems import Problem, ScenarioError
 from .units import (
+    BallisticCoefficient,
     BitRate,
     Bits,
     Db,
@@ -64,10 +67,12 @@ from .units import (
     Elevation,
     Energy,
     Epoch,
+    ExosphericTemperature,
     Hertz,
     Hours,
     Inclination,
     Kelvin,
+    Kilograms,
     Km,
     Latitude,
     Longitude,
@@ -79,6 +84,7 @@ from .units import (
     ScenarioName,
     Seconds,
     Spacing,
+    SquareMeters,
     Watts,
     to_duration,
     to_seconds,
@@ -92,12 +98,13 @@ __all__ = [
     "OMMSet", "StateVector", "OEMFile",
     "Relay", "GroundStation", "Links", "FixedRateLink", "LinkBudgetSpec", "IslLinks", "RelayLinks", "FeederLinks",
     "Mission", "Imaging", "TargetSpec", "RegionSpec", "Messaging", "Terminal", "PowerSpec", "DownlinkSpec",
-    "ScheduledFault", "RandomFaults",
+    "ScheduledFault", "RandomFaults", "Forces", "Drag", "RadiationPressure", "DefaultPropagator",
     # errors
-    "Problem", "ScenarioError",
+    "Problem", "ScenarioError", "ForcesIncomplete",
     # field types (units)
     "Km", "Meters", "Deg", "Seconds", "Inclination", "Latitude", "Longitude", "Elevation", "Spacing", "Hertz",
     "Watts", "Power", "Kelvin", "BitRate", "Energy", "Bits", "PerHour", "Dbw", "Dbi", "DbPerK", "Db", "Hours",
+    "Kilograms", "SquareMeters", "ExosphericTemperature", "BallisticCoefficient",
     # other field types
     "Epoch", "Name", "ScenarioName", "Propagator", "Orbit", "LinkModel",
     # time parsing
