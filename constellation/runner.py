@@ -66,5 +66,9 @@ def run(scenario, *, progress=None, max_memory=None):
                        satellites=outcome.satellites, throughput=outcome.stations, outages=outcome.outages,
                        battery=outcome.battery, metrics=outcome.metrics)
     info["wall_time_s"] = round(time.perf_counter() - started, 3)
+    if any(m.model == "numerical" for m in fleet.members):
+        from .orbits.numerical import compile_cost
+
+        info["boinor_compile_s"] = round(compile_cost() or 0.0, 3)
     return Results(scenario.name, epoch.utc.isot, duration, contacts, table, info, links=links,
                    scenario=scenario_json(scenario), **mission)

@@ -77,7 +77,8 @@ def new_run_dir(name: str) -> Path:
 
 
 class Progress:
-    """A rich progress bar that only appears once work has taken more than a second."""
+    """A rich progress bar that only appears once work has taken more than a second; ``with Progress() as p:``
+    closes it however the block ends."""
 
     def __init__(self, delay_s: float = 1.0):
         from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -103,3 +104,9 @@ class Progress:
     def close(self) -> None:
         if self._shown:
             self._progress.stop()
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

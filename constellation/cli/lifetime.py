@@ -36,12 +36,9 @@ def lifetime_command(
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             fail(f"--out: {exc}")
-    progress = Progress()
     try:
-        try:
+        with Progress() as progress:
             result = lifetime(sc, horizon=horizon, progress=progress)
-        finally:
-            progress.close()
     except LifetimeError as exc:
         fail(str(exc).replace("horizon:", "--horizon:", 1))
     years = result.horizon_s / (365.25 * 86400.0)

@@ -79,12 +79,9 @@ def run_command(
         fail(f"--out: {exc}")
     from ..sim import BehaviourFailed
 
-    progress = Progress()
     try:
-        try:
+        with Progress() as progress:
             results = run(sc, progress=progress, max_memory=limit)
-        finally:
-            progress.close()
     except BehaviourFailed as exc:
         fail(str(exc))
     try:
@@ -101,6 +98,10 @@ def run_command(
         f"{results.info['wall_time_s']:.2f} s",
         highlight=False, soft_wrap=True,
     )
+    compiled = results.info.get("boinor_compile_s")
+    if compiled:
+        console.print(f"(of which boinor compiled its propagator in {compiled:.1f} s, once per process)",
+                      highlight=False)
 
 
 def validate_command(
