@@ -9,11 +9,14 @@ import math
 import numbers
 from dataclasses import KW_ONLY, dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .constants import C_KM_S
+
+if TYPE_CHECKING:
+    from .atmosphere import Atmosphere
 
 BOLTZMANN_DBW_PER_K_HZ = 10.0 * math.log10(1.380649e-23)
 """Boltzmann's constant in dBW/K/Hz (-228.599 from the exact SI value; textbooks round it to -228.6)."""
@@ -199,31 +202,49 @@ def _format_hz(hz: float) -> str:
 
 @dataclass(frozen=True, init=False, repr=False)
 class FixedRate:
-    """A link that carries the same rate at any range.
+    """A link that carries the same rate at any range, or up to ``range_limit_km`` when given.
 
     Built as ``FixedRate(rate_bps)``; the value is kept in ``fixed_rate_bps`` because ``rate_bps`` is the method
     every link model has.
     """
 
     fixed_rate_bps: float
+    range_limit_km: float | None
 
-    def __init__(self, rate_bps: float):
+    def __init__(self, rate_bps: float, *, range_limit_km: float | None = None):
         object.__setattr__(self, "fixed_rate_bps", _positive("fixed rate", "rate_bps", rate_bps))
+        object.__setattr__(self, "range_limit_km", _range_limit("fixed rate", range_limit_km))
 
     def __repr__(self) -> str:
-        return f"FixedRate(rate_bps={self.fixed_rate_bps!r})"
+        limit = "" if self.range_limit_km is None else f", range_limit_km={self.range_limit_km!r}"
+        return f"FixedRate(rate_bps={self.fixed_rate_bps!r}{limit})"
 
-    def rate_bps(self, range_km) -> np.ndarray:
-        """The fixed rate, bit/s, at every range."""
-        return np.full(np.shape(range_km), self.fixed_rate_bps, dtype=float)
+    def rate_bps(self, range_km, elevation_deg=None, station=None, *, lowest: bool = False) -> np.ndarray:
+        """The fixed rate, bit/s, at every range (0 beyond ``range_limit_km``); elevation and station play no
+        part."""
+        rate = np.full(np.shape(range_km), self.fixed_rate_bps, dtype=float)
+        return _limited(rate, range_km, self.range_limit_km)
 
     def max_range_km(self) -> float:
-        """inf: a fixed-rate link never runs out of range."""
-        return math.inf
+        """``range_limit_km``, inf when there is none."""
+        return math.inf if self.range_limit_km is None else self.range_limit_km
 
     def describe(self) -> str:
         """One line for people, e.g. 'fixed 100 Mbit/s at any range'."""
-        return f"fixed {_format_rate(self.fixed_rate_bps)} at any range"
+        if self.range_limit_km is None:
+            return f"fixed {_format_rate(self.fixed_rate_bps)} at any range"
+        return f"fixed {_format_rate(self.fixed_rate_bps)} up to {self.range_limit_km:,.0f} km"
+
+
+def _range_limit(where: str, value: Any) -> float | None:
+    return None if value is None else _positive(where, "range_limit_km", value)
+
+
+def _limited(rate: np.ndarray, range_km, limit: float | None) -> np.ndarray:
+    """``rate`` with 0 where the range is beyond ``limit`` (km; None for no limit)."""
+    if limit is None:
+        return rate
+    return np.where(np.asarray(range_km, dtype=float) <= limit, rate, 0.0)
 
 
 @dataclass(frozen=True)
@@ -236,6 +257,10 @@ class LinkBudget:
     DVB-S2: rate = efficiency x Rs of the most efficient MODCOD with required Es/N0 <= Es/N0 - margin.
     Shannon: rate = B log2(1 + SNR), SNR = C/N0 - 10 log10(B) - margin; it never drops to 0, so
     ``max_range_km`` is inf. Either rate is capped at ``max_rate_bps`` when given.
+
+    The losses are ``losses_db + pointing_loss_db + polarization_loss_db``, plus on a ground link with
+    ``atmosphere`` the ITU-R attenuation at the station and elevation the rate is asked for (see ``rate_bps``).
+    Beyond ``range_limit_km`` the rate is 0.
     """
 
     frequency_hz: float
@@ -253,6 +278,10 @@ class LinkBudget:
     rolloff: float = 0.2
     max_rate_bps: float | None = None
     modcods: tuple[Modcod, ...] | None = None
+    pointing_loss_db: float = 0.0
+    polarization_loss_db: float = 0.0
+    atmosphere: Atmosphere | None = None
+    range_limit_km: float | None = None
 
     def _one_of(self, where: str, put, whole: str, parts: tuple[str, str], positive: tuple[str, ...]) -> None:
         """Check that the figure ``whole`` or both ``parts`` (never both forms) are given, and store them checked."""
@@ -284,7 +313,7 @@ class LinkBudget:
         self._one_of(where, put, "g_over_t_dbk", ("rx_gain_dbi", "system_noise_temperature_k"),
                      positive=("system_noise_temperature_k",))
 
-        for name in ("losses_db", "margin_db"):
+        for name in ("losses_db", "margin_db", "pointing_loss_db", "polarization_loss_db"):
             x = _number(where, name, getattr(self, name))
             if x < 0.0:
                 raise ValueError(f"{where}: {name} must be >= 0 (got {x:g})")
@@ -301,6 +330,18 @@ class LinkBudget:
             if self.coding != "dvb-s2":
                 raise ValueError(f"{where}: modcods applies only to coding 'dvb-s2' (coding is {self.coding!r})")
             put("modcods", _modcod_table(self.modcods, where))
+        put("range_limit_km", _range_limit(where, self.range_limit_km))
+        if self.atmosphere is not None:
+            from .atmosphere import Atmosphere
+
+            atmosphere = self.atmosphere
+            if isinstance(atmosphere, dict):
+                atmosphere = Atmosphere.from_mapping(atmosphere)
+            elif not isinstance(atmosphere, Atmosphere):
+                raise ValueError(f"{where}: atmosphere must be an Atmosphere or a mapping of its fields "
+                                 f"(got {type(atmosphere).__name__})")
+            atmosphere.check_frequency(self.frequency_hz)
+            put("atmosphere", atmosphere)
 
     @property
     def effective_eirp_dbw(self) -> float:
@@ -326,35 +367,84 @@ class LinkBudget:
         """MODCODs in use: ``modcods`` or the DVB-S2 table."""
         return DVBS2_MODCODS if self.modcods is None else self.modcods
 
+    @property
+    def fixed_losses_db(self) -> float:
+        """Losses that do not change along a pass, dB: ``losses_db``, pointing and polarisation losses."""
+        return self.losses_db + self.pointing_loss_db + self.polarization_loss_db
+
     def _cn0_at_unit_loss(self) -> float:
-        return self.effective_eirp_dbw - self.losses_db + self.effective_g_over_t_dbk - BOLTZMANN_DBW_PER_K_HZ
+        return self.effective_eirp_dbw - self.fixed_losses_db + self.effective_g_over_t_dbk - BOLTZMANN_DBW_PER_K_HZ
 
-    def cn0_dbhz(self, range_km) -> np.ndarray:
-        """Carrier to noise density, dB-Hz."""
-        return self._cn0_at_unit_loss() - fspl_db(range_km, self.frequency_hz)
+    def attenuation_db(self, elevation_deg, station, *, lowest: bool = False) -> np.ndarray:
+        """Atmospheric attenuation, dB, at each elevation (deg) seen from ``station``; 0 without ``atmosphere``.
 
-    def esn0_db(self, range_km) -> np.ndarray:
+        ``station`` is one ``access.Station`` (or anything with ``lat_deg``, ``lon_deg``, ``height_km`` and
+        ``min_elevation_deg``) or a sequence of them, one per elevation. Interpolated in the station's table
+        (``atmosphere.AttenuationTable``); with ``lowest`` the worst at that elevation or above.
+        """
+        el = np.asarray(elevation_deg, dtype=float)
+        if self.atmosphere is None:
+            return np.zeros(el.shape)
+        if hasattr(station, "lat_deg"):
+            table = self.atmosphere.table(self.frequency_hz, station)
+            return table.worst_above(el) if lowest else table(el)
+        flat = el.ravel()
+        stations = list(station)
+        if len(stations) != flat.size:
+            raise ValueError(f"link budget: {len(stations)} stations for {flat.size} elevations")
+        rows: dict[int, tuple[object, list[int]]] = {}
+        for k, s in enumerate(stations):
+            rows.setdefault(id(s), (s, []))[1].append(k)
+        out = np.empty(flat.size)
+        for s, idx in rows.values():
+            out[idx] = self.attenuation_db(flat[idx], s, lowest=lowest)
+        return out.reshape(el.shape)
+
+    def _path_loss(self, range_km, elevation_deg, station, lowest: bool) -> np.ndarray:
+        loss = fspl_db(range_km, self.frequency_hz)
+        if self.atmosphere is None or station is None:
+            return loss
+        if elevation_deg is None:
+            raise ValueError("link budget: the atmosphere needs the elevation along with the station")
+        return loss + self.attenuation_db(elevation_deg, station, lowest=lowest)
+
+    def cn0_dbhz(self, range_km, elevation_deg=None, station=None) -> np.ndarray:
+        """Carrier to noise density, dB-Hz; with a station and elevations, after the atmosphere there."""
+        return self._cn0_at_unit_loss() - self._path_loss(range_km, elevation_deg, station, False)
+
+    def esn0_db(self, range_km, elevation_deg=None, station=None) -> np.ndarray:
         """Energy per symbol to noise density, dB (before the margin is taken off)."""
-        return self.cn0_dbhz(range_km) - 10.0 * math.log10(self.symbol_rate_baud)
+        return self.cn0_dbhz(range_km, elevation_deg, station) - 10.0 * math.log10(self.symbol_rate_baud)
 
-    def rate_bps(self, range_km) -> np.ndarray:
-        """Information rate, bit/s, at each range; 0 where the link does not close."""
+    def rate_bps(self, range_km, elevation_deg=None, station=None, *, lowest: bool = False) -> np.ndarray:
+        """Information rate, bit/s, at each range; 0 where the link does not close or is beyond ``range_limit_km``.
+
+        With ``atmosphere``, a ground link's rate takes the station and the elevations there (as
+        ``attenuation_db``); without a station the sky is clear. ``lowest`` takes the worst attenuation at each
+        elevation or above: with the farthest range and lowest elevation of a pass, a rate the whole pass has.
+        """
+        cn0 = self._cn0_at_unit_loss() - self._path_loss(range_km, elevation_deg, station, lowest)
         if self.coding == "shannon":
-            snr_db = self.cn0_dbhz(range_km) - 10.0 * math.log10(self.bandwidth_hz) - self.margin_db
+            snr_db = cn0 - 10.0 * math.log10(self.bandwidth_hz) - self.margin_db
             rate = np.nan_to_num(shannon_capacity_bps(self.bandwidth_hz, snr_db), nan=0.0, posinf=np.inf)
         else:
-            rate = _efficiency(self.esn0_db(range_km) - self.margin_db, self.table) * self.symbol_rate_baud
+            esn0 = cn0 - 10.0 * math.log10(self.symbol_rate_baud)
+            rate = _efficiency(esn0 - self.margin_db, self.table) * self.symbol_rate_baud
         if self.max_rate_bps is not None:
             rate = np.minimum(rate, self.max_rate_bps)
-        return rate
+        return _limited(rate, range_km, self.range_limit_km)
 
     def max_range_km(self) -> float:
-        """Range beyond which the rate is 0, km; inf for Shannon coding.
+        """Range beyond which the rate is 0 in clear sky, km: where the budget stops closing (inf for Shannon
+        coding) or ``range_limit_km``, whichever is nearer.
 
         From FSPL in closed form: the lowest MODCOD closes while 20 log10(4 pi d f / c) <= L, with
         L = EIRP - losses + G/T - 10 log10(k) - 10 log10(Rs) - margin - min(required Es/N0), so
         d_max = c / (4 pi f) 10^(L / 20).
         """
+        return min(math.inf if self.range_limit_km is None else self.range_limit_km, self._closing_range_km())
+
+    def _closing_range_km(self) -> float:
         if self.coding == "shannon":
             return math.inf
         lowest = min(m.required_esn0_db for m in self.table)
@@ -374,23 +464,33 @@ class LinkBudget:
             if self.max_rate_bps is not None:
                 top = min(top, self.max_rate_bps)
             peak = f"; up to {_format_rate(top)}"
-            reach = f", closes to {self.max_range_km():,.0f} km"
+            reach = f", closes to {self._closing_range_km():,.0f} km"
+        losses = f"losses {self.losses_db:g} dB"
+        for name, value in (("pointing", self.pointing_loss_db), ("polarisation", self.polarization_loss_db)):
+            if value:
+                losses += f" + {name} {value:g} dB"
+        sky = "" if self.atmosphere is None else f"; {self.atmosphere.describe()}"
+        if self.range_limit_km is not None:
+            sky += f"; linked up to {self.range_limit_km:,.0f} km"
         return (f"link budget {_format_hz(self.frequency_hz)} in {_format_hz(self.bandwidth_hz)} ({coding}): "
                 f"EIRP {self.effective_eirp_dbw:.1f} dBW, G/T {self.effective_g_over_t_dbk:.1f} dB/K, "
-                f"losses {self.losses_db:g} dB, margin {self.margin_db:g} dB{peak}{reach}")
+                f"{losses}, margin {self.margin_db:g} dB{peak}{reach}{sky}")
 
 
 LinkModel = FixedRate | LinkBudget
-"""Any link model: each has ``rate_bps(range_km)``, ``max_range_km()`` and ``describe()``."""
+"""Any link model: each has ``rate_bps(range_km, elevation_deg=None, station=None, *, lowest=False)``,
+``max_range_km()`` and ``describe()``."""
 
 _BUDGET_FIELDS = (
     "frequency_hz", "bandwidth_hz", "eirp_dbw", "tx_power_w", "tx_gain_dbi", "g_over_t_dbk", "rx_gain_dbi",
     "system_noise_temperature_k", "losses_db", "margin_db", "coding", "rolloff", "max_rate_bps", "modcods",
+    "pointing_loss_db", "polarization_loss_db", "atmosphere", "range_limit_km",
 )
 
 
 def link_model_from_dict(d: dict) -> LinkModel:
-    """A link model from plain data: ``kind: fixed`` with ``rate_bps``, or ``kind: budget`` with LinkBudget's fields.
+    """A link model from plain data: ``kind: fixed`` with ``rate_bps`` (and ``range_limit_km``), or ``kind: budget``
+    with LinkBudget's fields (``atmosphere`` as a mapping of ``Atmosphere``'s fields).
 
     Numbers may be numeric strings ("8.2e9"), as YAML 1.1 reads exponents without a sign; units are not parsed.
     """
@@ -401,7 +501,7 @@ def link_model_from_dict(d: dict) -> LinkModel:
     kind = d["kind"]
     fields = {k: v for k, v in d.items() if k != "kind"}
     if kind == "fixed":
-        where, allowed, required = "fixed rate", ("rate_bps",), ("rate_bps",)
+        where, allowed, required = "fixed rate", ("rate_bps", "range_limit_km"), ("rate_bps",)
     elif kind == "budget":
         where, allowed, required = "link budget", _BUDGET_FIELDS, ("frequency_hz", "bandwidth_hz")
     else:
@@ -414,5 +514,5 @@ def link_model_from_dict(d: dict) -> LinkModel:
     if missing:
         raise ValueError(f"{where}: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
     if kind == "fixed":
-        return FixedRate(fields["rate_bps"])
+        return FixedRate(fields["rate_bps"], range_limit_km=fields.get("range_limit_km"))
     return LinkBudget(**{k: v for k, v in fields.items() if v is not None})
