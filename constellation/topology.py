@@ -205,8 +205,10 @@ class Network:
     ``feeder_model`` (``downlink`` when it is None).
     Satellite-relay ("relay") and inter-satellite ("isl") lines must clear the sphere R_EARTH plus their grazing
     altitude. Every ISL, grid ones included, must also be within ``isl_max_range_km``; the reach of a link model
-    with ``max_range_km()`` limits its links too, and a link whose model gives rate 0 is no link. Routes never
-    pass through a ground station unless ``config.stations_relay``.
+    with ``max_range_km()`` limits its links too, and a link whose model gives rate 0 is no link. A station link
+    needs the satellite within its model's ``range_limit_km`` as well, when the model has one; a model with an
+    ``atmosphere`` gives the rate at the station's elevation of the satellite. Routes never pass through a ground
+    station unless ``config.stations_relay``.
 
     Every method that takes a time takes it in any form ``scenario.to_seconds`` reads: seconds since the epoch, an
     astropy Quantity, a ``timedelta``, a string with a unit (``"10 min"``), or an absolute time (ISO string,
@@ -344,8 +346,8 @@ class Network:
         r = self._positions(t)
         parts = self._station_links(r) + self._relay_links(r) + self._isl_links(r)
         i, j, kind, rng, rate = [], [], [], [], []
-        for a, b, name, d, model in parts:
-            bps = np.asarray(model.rate_bps(d), dtype=float) if len(d) else np.zeros(0)
+        for a, b, name, d, model, *sky in parts:
+            bps = np.asarray(model.rate_bps(d, *sky), dtype=float) if len(d) else np.zeros(0)
             ok = bps > 0.0
             i.append(a[ok])
             j.append(b[ok])
@@ -381,7 +383,12 @@ class Network:
             seen = above[rows] if allowed is None else above[rows] & allowed
             a, g = np.nonzero(seen)
             i = rows[a]
-            parts.append((i, self.n_fleet + g, kind, np.linalg.norm(r[i] - self._sta_pos[g], axis=1), model))
+            rng = np.linalg.norm(r[i] - self._sta_pos[g], axis=1)
+            part = (i, self.n_fleet + g, kind, rng, model)
+            if getattr(model, "atmosphere", None) is not None:
+                elevation = np.degrees(np.arcsin(np.clip(z[i, g] / np.maximum(rng, 1e-9), -1.0, 1.0)))
+                part += (elevation, [self.stations[k] for k in g])
+            parts.append(part)
         return parts
 
     def _relay_links(self, r):
@@ -570,7 +577,9 @@ class Network:
         windows; otherwise it and ``max_range_km`` are the extremes over ``PLAN_RANGE_SAMPLES`` evenly spaced
         interior points plus the two ends. ``delay_s`` and ``rate_bps`` are at the maximum range (the figures
         store-and-forward routing can count on); a station window's rate may be 0 where the downlink budget does
-        not close at the pass's far edge.
+        not close at the pass's far edge. Station windows are cut to where the satellite is within the link model's
+        ``range_limit_km`` (``within_range``), and a model with an ``atmosphere`` gives the rate with the worst
+        attenuation at the window's lowest elevation or above.
         """
         import pandas as pd
 
@@ -607,21 +616,37 @@ class Network:
 
         from .access import contact_windows
 
+        def nodes(cw):
+            sat = np.array([self._index[n] for n in cw["satellite"]], dtype=int)
+            g = np.array([self._index[n] for n in cw["station"]], dtype=int) - self.n_fleet
+            return sat, g, np.array([self.kinds[k] == "relay" for k in sat], dtype=bool)
+
         cw = contact_windows(self.fleet, self.stations, start_s, end_s) if contacts is None else contacts
-        if len(cw) == 0:
-            return cw.iloc[:0]
-        sat = np.array([self._index[n] for n in cw["satellite"]])
-        g = np.array([self._index[n] for n in cw["station"]]) - self.n_fleet
-        relay = np.array([self.kinds[k] == "relay" for k in sat], dtype=bool)
+        sat, g, relay = nodes(cw)
         keep = ~relay | self._feeder[g]
         sat, g, relay, cw = sat[keep], g[keep], relay[keep], cw[keep]
+        models = (self.config.downlink, self._feeder_model)
+        limits = [range_limit(m) for m in models]
+        if len(cw) and any(math.isfinite(x) for x in limits):
+            cw = within_range(self.fleet, self.stations, cw, np.where(relay, limits[1], limits[0]))
+            sat, g, relay = nodes(cw)
+        if len(cw) == 0:
+            return cw.iloc[:0]
         t0, t1 = cw["rise_s"].to_numpy(float), cw["set_s"].to_numpy(float)
         max_range = self._window_ranges(sat, self._sta_pos[g], t0, t1)[1]
         rate = np.zeros(len(sat))
-        for flag, model in ((False, self.config.downlink), (True, self._feeder_model)):
-            rows = relay == flag
-            if rows.any():
-                rate[rows] = np.asarray(model.rate_bps(max_range[rows]), dtype=float)
+        for flag, model, limit in zip((False, True), models, limits):
+            rows = np.nonzero(relay == flag)[0]
+            if not len(rows):
+                continue
+            d = np.minimum(max_range[rows], limit)
+            if getattr(model, "atmosphere", None) is None:
+                rate[rows] = np.asarray(model.rate_bps(d), dtype=float)
+                continue
+            ends = np.concatenate([t0[rows], t1[rows]])
+            lowest = self._elevations(np.tile(sat[rows], 2), np.tile(g[rows], 2), ends).reshape(2, -1).min(axis=0)
+            rate[rows] = np.asarray(model.rate_bps(d, lowest, [self.stations[k] for k in g[rows]], lowest=True),
+                                    dtype=float)
         return pd.DataFrame({
             "a": cw["satellite"].to_numpy(object),
             "b": cw["station"].to_numpy(object),
@@ -634,6 +659,12 @@ class Network:
             "delay_s": max_range / C_KM_S,
             "rate_bps": rate,
         })
+
+    def _elevations(self, sat, g, t) -> np.ndarray:
+        """Elevation (deg) of fleet members ``sat`` above stations ``g`` at times ``t``."""
+        rho = self.fleet.states(t, sat, frame="itrs")[0] - self._sta_pos[g]
+        sin_el = _dot(rho, self._sta_up[g]) / np.maximum(np.linalg.norm(rho, axis=-1), 1e-9)
+        return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
 
     def _plan_pairs(self, grid, positions, speeds):
         """Candidate (a, b, is_isl, cut) for relay and ISL windows over the grid."""
@@ -752,6 +783,67 @@ class Network:
             "delay_s": max_range / C_KM_S,
             "rate_bps": rate,
         })
+
+
+def range_limit(model) -> float:
+    """The range (km) beyond which a ground link model carries nothing however high the satellite: its
+    ``range_limit_km``, inf when it has none."""
+    limit = getattr(model, "range_limit_km", None)
+    return math.inf if limit is None else float(limit)
+
+
+def within_range(fleet, stations, contacts, max_range_km):
+    """Contact windows (``access.contact_windows``' table) cut to where the satellite is within ``max_range_km`` of
+    the station (km: one number, or one per row; inf leaves a window as it is); a window never within it is dropped.
+
+    The range over a pass falls to its minimum and rises again, so the part within range is one span around the
+    closest approach: its ends are roots of range - max_range (to 0.1 ms) between the window's ends and the
+    culmination, or the time of least range when the culmination is out of range. ``open_at_start`` and
+    ``open_at_end`` stay true only where that end was not moved.
+    """
+    from .access import _Geometry, _golden_max, _illinois
+
+    limit = np.broadcast_to(np.asarray(max_range_km, dtype=float), (len(contacts),))
+    if not np.isfinite(limit).any():
+        return contacts
+    out = contacts.copy()
+    t0, t1 = out["rise_s"].to_numpy(float).copy(), out["set_s"].to_numpy(float).copy()
+    keep = ~(out["min_range_km"].to_numpy(float) > limit)
+    rows = np.nonzero(keep & np.isfinite(limit))[0]
+    if len(rows):
+        index = {n: k for k, n in enumerate(fleet.names)}
+        sat = np.array([index[n] for n in out["satellite"].to_numpy(object)[rows]])
+        sta = out["station"].map({s.name: k for k, s in enumerate(stations)}).to_numpy(int)[rows]
+        cap, a, b = limit[rows], t0[rows], t1[rows]
+        geo = _Geometry(fleet, stations)
+
+        def excess(k, t):
+            return geo.elevation_and_range(sat[k], sta[k], t)[2] - cap[k]
+
+        every = np.arange(len(rows))
+        pivot = out["culmination_s"].to_numpy(float)[rows].copy()
+        at_pivot = excess(every, pivot)
+        far = np.nonzero(at_pivot > 0.0)[0]
+        if len(far):
+            pivot[far] = _golden_max(lambda k, t: -excess(far[k], t), a[far], b[far])
+            at_pivot[far] = excess(far, pivot[far])
+            keep[rows[at_pivot > 0.0]] = False
+        near = at_pivot <= 0.0
+        at_a, at_b = excess(every, a), excess(every, b)
+
+        def crossing(cut, lo, hi, f_lo, f_hi):
+            return _illinois(lambda k, t: excess(cut[k], t), lo[cut], hi[cut], f_lo[cut], f_hi[cut])
+
+        rise = np.nonzero(near & (at_a > 0.0))[0]
+        fall = np.nonzero(near & (at_b > 0.0))[0]
+        a[rise] = crossing(rise, a, pivot, at_a, at_pivot)
+        b[fall] = crossing(fall, pivot, b, at_pivot, at_b)
+        t0[rows], t1[rows] = a, b
+    moved0, moved1 = t0 != out["rise_s"].to_numpy(float), t1 != out["set_s"].to_numpy(float)
+    out["rise_s"], out["set_s"], out["duration_s"] = t0, t1, t1 - t0
+    out["open_at_start"] = out["open_at_start"].to_numpy(bool) & ~moved0
+    out["open_at_end"] = out["open_at_end"].to_numpy(bool) & ~moved1
+    return out[keep].reset_index(drop=True)
 
 
 def unreachable_intervals(series) -> list[tuple[float, float]]:
