@@ -346,3 +346,44 @@ def test_numpy_error_handling_survives_itur():
     before = np.geterr()
     Atmosphere(0.5).table(12e9, TEHRAN)
     assert np.geterr() == before
+
+
+def _with_mission(scenario, **downlink_changes):
+    """The Ka example with a small imaging mission over Iran, its downlink changed by ``downlink_changes``."""
+    data = scenario.model_dump(mode="json")
+    data["links"]["downlink"].update(downlink_changes)
+    data["mission"] = {"imaging": {"image_size": "20 Gbit", "min_sun_elevation": None, "max_off_nadir": 45,
+                                   "targets": [{"name": "tehran", "latitude": 35.69, "longitude": 51.39},
+                                               {"name": "isfahan", "latitude": 32.65, "longitude": 51.67},
+                                               {"name": "tabriz", "latitude": 38.08, "longitude": 46.29}]}}
+    return type(scenario).model_validate(data)
+
+
+def test_the_mission_sends_within_the_range_cap_at_the_weathered_rate(ka_example):
+    """Every downlink hop of the mission starts within the 1,200 km cap (range from our geometry, 1 m), and goes at
+    the rate the budget gives for the range and elevation at its start with the 0.1 % weather (the transmission
+    time plus light time equals size / that rate + range / c to 1 us); the same mission in clear sky without the
+    cap delivers at least as many bits."""
+    from constellation.constants import C_KM_S
+    from constellation.sim import simulate
+
+    wet = _with_mission(ka_example[0])
+    out = simulate(wet)
+    hops = out.events[out.events["hop"] == "downlink"]
+    assert len(hops) >= 3, "the mission sent too little down to check"
+    fleet, stations = wet.fleet(), {s.name: s for s in wet.stations()}
+    budget = wet.link_config().downlink
+    sizes = dict(zip(out.products["product"], out.products["size_bits"]))
+    for hop in hops.itertuples(index=False):
+        station = stations[hop.dst]
+        los = fleet.positions_itrs(np.array([hop.sent_s]), np.array([fleet.index(hop.src)]))[0] - station.itrs
+        range_km = float(np.linalg.norm(los))
+        elevation = float(np.degrees(np.arcsin(los @ station.up / range_km)))
+        assert range_km <= 1200.0 + 1e-3 and range_km == pytest.approx(hop.range_km, abs=1e-3)
+        rate = float(budget.rate_bps(np.array([range_km]), np.array([elevation]), station)[0])
+        assert rate > 0
+        assert hop.received_s - hop.sent_s == pytest.approx(sizes[hop.product] / rate + range_km / C_KM_S,
+                                                             abs=1e-6)
+    clear = simulate(_with_mission(ka_example[0], atmosphere=None, max_range=None))
+    delivered = out.products[out.products["state"] == "delivered"]["size_bits"].sum()
+    assert clear.products[clear.products["state"] == "delivered"]["size_bits"].sum() >= delivered

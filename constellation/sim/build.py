@@ -35,18 +35,25 @@ def mission_targets(mission) -> list:
 
 
 class DownlinkRate:
-    """Rate (bit/s) of a satellite-station link at a moment, from the range then (``Ranges``) and the link model.
+    """Rate (bit/s) of a satellite-station link at a moment, from the range then (``Ranges``) and the link model;
+    with a model that has an ``atmosphere``, also from the elevation at the station (``stations``: name ->
+    ``access.Station``).
 
     The last rate of each link is kept, so asking again at the same instant (to choose a station, then to send)
-    evaluates the model once.
+    evaluates the model once. A fixed rate is the same everywhere the contact windows reach: they are already cut to
+    a model's ``range_limit_km``.
     """
 
-    def __init__(self, ranges: Ranges, model):
+    def __init__(self, ranges: Ranges, model, stations: dict | None = None):
         from ..links import FixedRate
 
         self.ranges = ranges
         self.model = model
         self.fixed = float(model.rate_bps(np.array([1.0]))[0]) if isinstance(model, FixedRate) else None
+        self.weather = getattr(model, "atmosphere", None) is not None
+        if self.weather and not stations:
+            raise ValueError("a downlink with an atmosphere needs the stations, for their elevations")
+        self.stations = stations or {}
         self._last: dict[tuple[str, str], tuple[float, float]] = {}
 
     def __call__(self, sat: str, station: str, t: float) -> float:
@@ -55,7 +62,14 @@ class DownlinkRate:
         last = self._last.get((sat, station))
         if last is not None and last[0] == t:
             return last[1]
-        rate = float(self.model.rate_bps(np.array([self.ranges.range_km(sat, station, t)]))[0])
+        if self.weather:
+            where = self.stations[station]
+            los = self.ranges.position_km(sat, t) - self.ranges.position_km(station, t)
+            range_km = float(np.linalg.norm(los))
+            elevation = np.degrees(np.arcsin(np.clip(np.dot(los, where.up) / range_km, -1.0, 1.0)))
+            rate = float(self.model.rate_bps(np.array([range_km]), np.array([elevation]), where)[0])
+        else:
+            rate = float(self.model.rate_bps(np.array([self.ranges.range_km(sat, station, t)]))[0])
         self._last[sat, station] = (t, rate)
         return rate
 
@@ -71,7 +85,11 @@ def lowest_rates(fleet, stations, contacts, model) -> np.ndarray:
     (``Fleet.apogee_radii``) and at a geocentric elevation of at least the mask less 0.5 deg (geodetic and geocentric
     verticals differ by under 0.2 deg), so range <= sqrt(r_a^2 - (R cos e)^2) - R sin e, R the station's distance from
     the Earth's centre. Rates never rise with range, so the model's rate there is below every rate in the window.
+    The windows are already cut to the model's ``range_limit_km``, so the range is also at most that; with an
+    atmosphere, the worst attenuation at the mask or above is taken.
     """
+    from ..topology import range_limit
+
     if len(contacts) == 0:
         return np.zeros(0)
     radius = contacts["station"].map({s.name: float(np.linalg.norm(s.itrs)) for s in stations}).to_numpy(float)
@@ -79,7 +97,12 @@ def lowest_rates(fleet, stations, contacts, model) -> np.ndarray:
     eps = np.radians(np.maximum(mask - 0.5, -90.0))
     apogee = contacts["satellite"].map(dict(zip(fleet.names, fleet.apogee_radii()))).to_numpy(float)
     farthest = np.sqrt(np.maximum(apogee**2 - (radius * np.cos(eps)) ** 2, 0.0)) - radius * np.sin(eps)
-    return np.asarray(model.rate_bps(np.maximum(farthest, 1e-3)), dtype=float)
+    farthest = np.maximum(np.minimum(farthest, range_limit(model)), 1e-3)
+    if getattr(model, "atmosphere", None) is None:
+        return np.asarray(model.rate_bps(farthest), dtype=float)
+    by_name = {s.name: s for s in stations}
+    where = [by_name[n] for n in contacts["station"]]
+    return np.asarray(model.rate_bps(farthest, mask, where, lowest=True), dtype=float)
 
 
 def isl_router(link_plan, satellites: list[str], stations: list[str]):
@@ -137,6 +160,7 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
     """Simulate the scenario's mission (``metrics.MissionResults``); ``contacts`` and ``link_plan`` may be passed when
     already computed."""
     from ..access import Station, contact_windows, eclipse_windows, target_windows
+    from ..topology import range_limit, within_range
 
     mission = scenario.mission
     if mission is None:
@@ -155,7 +179,8 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
 
     if contacts is None:
         contacts = contact_windows(fleet, stations, 0.0, duration)
-    sat_contacts = contacts[contacts["satellite"].isin(sats)]
+    sat_contacts = within_range(fleet, stations, contacts[contacts["satellite"].isin(sats)],
+                                range_limit(config.downlink))
     step("contacts")
     eclipses = eclipse_windows(fleet, 0.0, duration)
     step("eclipses")
@@ -223,7 +248,7 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
             outages.add_random(node, spec.mtbf, spec.mttr, duration, fault_rng)
 
     ranges = Ranges.of(fleet, ground)
-    sim = Mission(duration, ranges=ranges, downlink_rate=DownlinkRate(ranges, config.downlink), outages=outages,
+    sim = Mission(duration, ranges=ranges, downlink_rate=DownlinkRate(ranges, config.downlink, {s.name: s for s in stations}), outages=outages,
                   router=router, target_priority={t.name: t.priority for t in targets})
     power = mission.power
     for station in stations:
