@@ -805,3 +805,55 @@ def target_windows(
         }
     )
     return df.sort_values(["start_s", "satellite", "target"], kind="stable").reset_index(drop=True)
+
+
+def within_range(fleet, stations, contacts, max_range_km):
+    """Contact windows (``access.contact_windows``' table) cut to where the satellite is within ``max_range_km`` of
+    the station (km: one number, or one per row; inf leaves a window as it is); a window never within it is dropped.
+
+    The range over a pass falls to its minimum and rises again, so the part within range is one span around the
+    closest approach: its ends are roots of range - max_range (to 0.1 ms) between the window's ends and the
+    culmination, or the time of least range when the culmination is out of range. ``open_at_start`` and
+    ``open_at_end`` stay true only where that end was not moved.
+    """
+    limit = np.broadcast_to(np.asarray(max_range_km, dtype=float), (len(contacts),))
+    if not np.isfinite(limit).any():
+        return contacts
+    out = contacts.copy()
+    t0, t1 = out["rise_s"].to_numpy(float).copy(), out["set_s"].to_numpy(float).copy()
+    keep = ~(out["min_range_km"].to_numpy(float) > limit)
+    rows = np.nonzero(keep & np.isfinite(limit))[0]
+    if len(rows):
+        index = {n: k for k, n in enumerate(fleet.names)}
+        sat = np.array([index[n] for n in out["satellite"].to_numpy(object)[rows]])
+        sta = out["station"].map({s.name: k for k, s in enumerate(stations)}).to_numpy(int)[rows]
+        cap, a, b = limit[rows], t0[rows], t1[rows]
+        geo = _Geometry(fleet, stations)
+
+        def excess(k, t):
+            return geo.elevation_and_range(sat[k], sta[k], t)[2] - cap[k]
+
+        every = np.arange(len(rows))
+        pivot = out["culmination_s"].to_numpy(float)[rows].copy()
+        at_pivot = excess(every, pivot)
+        far = np.nonzero(at_pivot > 0.0)[0]
+        if len(far):
+            pivot[far] = _golden_max(lambda k, t: -excess(far[k], t), a[far], b[far])
+            at_pivot[far] = excess(far, pivot[far])
+            keep[rows[at_pivot > 0.0]] = False
+        near = at_pivot <= 0.0
+        at_a, at_b = excess(every, a), excess(every, b)
+
+        def crossing(cut, lo, hi, f_lo, f_hi):
+            return _illinois(lambda k, t: excess(cut[k], t), lo[cut], hi[cut], f_lo[cut], f_hi[cut])
+
+        rise = np.nonzero(near & (at_a > 0.0))[0]
+        fall = np.nonzero(near & (at_b > 0.0))[0]
+        a[rise] = crossing(rise, a, pivot, at_a, at_pivot)
+        b[fall] = crossing(fall, pivot, b, at_pivot, at_b)
+        t0[rows], t1[rows] = a, b
+    moved0, moved1 = t0 != out["rise_s"].to_numpy(float), t1 != out["set_s"].to_numpy(float)
+    out["rise_s"], out["set_s"], out["duration_s"] = t0, t1, t1 - t0
+    out["open_at_start"] = out["open_at_start"].to_numpy(bool) & ~moved0
+    out["open_at_end"] = out["open_at_end"].to_numpy(bool) & ~moved1
+    return out[keep].reset_index(drop=True)

@@ -28,7 +28,8 @@ from constellation.atmosphere import Atmosphere, elevation_grid
 from constellation.cli import app
 from constellation.links import FixedRate, LinkBudget
 from constellation.scenario import Scenario, ScenarioError, load_scenario
-from constellation.topology import LinkConfig, Network, within_range
+from constellation.access import within_range
+from constellation.topology import LinkConfig, Network
 
 VALIDATION_REL = 3e-4
 COMPONENT_DB = 1e-6

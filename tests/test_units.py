@@ -24,6 +24,7 @@ from constellation.scenario import (
     Defaults,
     DownlinkSpec,
     Drag,
+    AtmosphereSpec,
     FixedRateLink,
     Geostationary,
     GroundStation,
@@ -80,6 +81,7 @@ BASE = {
     Geostationary: {"name": "g", "longitude": 0.0},
     Relay: {"longitude": 0.0},
     FixedRateLink: {"rate": 1e6},
+    AtmosphereSpec: {"exceedance": 0.1},
     IslLinks: {},
     RelayLinks: {},
     GroundStation: {"name": "g", "latitude": 0.0, "longitude": 0.0},
@@ -129,6 +131,11 @@ FIELDS = [
     (Geostationary, "longitude", 0.5 * u.rad, u.deg),
     (Relay, "longitude", 0.5 * u.rad, u.deg),
     (FixedRateLink, "rate", 100 * u.Mbit / u.s, u.bit / u.s),
+    (FixedRateLink, "max_range", 1.2e6 * u.m, u.km),
+    (AtmosphereSpec, "exceedance", 0.1 * u.percent, u.percent),
+    (AtmosphereSpec, "antenna_diameter", 240 * u.cm, u.m),
+    (AtmosphereSpec, "polarization_tilt", np.pi / 4 * u.rad, u.deg),
+    (AtmosphereSpec, "rain_rate", 0.01 * u.mm / u.s, u.mm / u.h),
     (LinkBudgetSpec, "frequency", 8.2 * u.GHz, u.Hz, BUDGET_EIRP),
     (LinkBudgetSpec, "bandwidth", 50 * u.MHz, u.Hz, BUDGET_EIRP),
     (LinkBudgetSpec, "eirp_dbw", 1 * u.kW, u.dB(u.W), BUDGET_EIRP),
@@ -137,6 +144,9 @@ FIELDS = [
     (LinkBudgetSpec, "g_over_t_dbk", 20 * u.dB(1 / u.K), u.dB(1 / u.K), BUDGET_EIRP),
     (LinkBudgetSpec, "g_over_t_dbk", 100 / u.K, u.dB(1 / u.K), BUDGET_EIRP),
     (LinkBudgetSpec, "losses_db", 3 * DB, DB, BUDGET_EIRP),
+    (LinkBudgetSpec, "pointing_loss_db", 0.5 * DB, DB, BUDGET_EIRP),
+    (LinkBudgetSpec, "polarization_loss_db", 0.2 * DB, DB, BUDGET_EIRP),
+    (LinkBudgetSpec, "max_range", 1.2e6 * u.m, u.km, BUDGET_EIRP),
     (LinkBudgetSpec, "margin_db", 1 * DB, DB, BUDGET_EIRP),
     (LinkBudgetSpec, "max_rate", 1 * u.Gbit / u.s, u.bit / u.s, BUDGET_EIRP),
     (LinkBudgetSpec, "tx_power", 5000 * u.mW, u.W, BUDGET_PARTS),
@@ -219,7 +229,8 @@ def test_every_field_with_a_unit_is_covered_and_no_plain_float_hides_one():
     covered = {(m.__name__, f) for m, f, *_ in FIELDS}
     dimensionless = {("Classical", "eccentricity"), ("SunSynchronous", "eccentricity"),
                      ("LinkBudgetSpec", "rolloff"), ("PowerSpec", "initial_charge"), ("PowerSpec", "min_charge"),
-                     ("Drag", "cd"), ("RadiationPressure", "cr")}
+                     ("Drag", "cd"), ("RadiationPressure", "cr"),
+                     ("AtmosphereSpec", "antenna_efficiency")}
     for name, model in vars(scenario_module).items():
         if not (inspect.isclass(model) and issubclass(model, BaseModel)
                 and model.__module__.startswith(f"{scenario_module.__name__}.") and not name.startswith("_")):

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from .behaviours import MAX_BEHAVIOURS, BehaviourRef, BehaviourSpec
 from .forces import DefaultPropagator, Drag, Forces, ForcesIncomplete, RadiationPressure
-from .links import FeederLinks, FixedRateLink, IslLinks, LinkBudgetSpec, LinkModel, Links, Relay, RelayLinks
+from .links import (
+    AtmosphereSpec, FeederLinks, FixedRateLink, IslLinks, LinkBudgetSpec, LinkModel, Links, Relay, RelayLinks,
+)
 from .loading import (
     BUNDLED_DIR,
     YamlLoader,
@@ -51,6 +53,7 @@ from .mission import (
 )
 from .model import Defaults, GroundStation, Scenario
 from .orbits import (
+    Frame, PositionKm, StateEpoch, VelocityKmS,
     ORBIT_KINDS, Circular, Classical, Geostationary, OEMFile, OMMSet, Orbit, StateVector, SunSynchronous, Swarm, TLESet,
     Walker,
 )
@@ -73,6 +76,8 @@ from .units import (
     Inclination,
     Kelvin,
     Kilograms,
+    Percent,
+    RainRate,
     Km,
     Latitude,
     Longitude,
@@ -96,7 +101,8 @@ __all__ = [
     # models
     "Scenario", "Defaults", "Classical", "Circular", "SunSynchronous", "Walker", "Swarm", "Geostationary", "TLESet",
     "OMMSet", "StateVector", "OEMFile",
-    "Relay", "GroundStation", "Links", "FixedRateLink", "LinkBudgetSpec", "IslLinks", "RelayLinks", "FeederLinks",
+    "Relay", "GroundStation", "Links", "FixedRateLink", "LinkBudgetSpec", "AtmosphereSpec", "IslLinks", "RelayLinks",
+    "FeederLinks",
     "Mission", "Imaging", "TargetSpec", "RegionSpec", "Messaging", "Terminal", "PowerSpec", "DownlinkSpec",
     "ScheduledFault", "RandomFaults", "Forces", "Drag", "RadiationPressure", "DefaultPropagator",
     # errors
@@ -104,9 +110,10 @@ __all__ = [
     # field types (units)
     "Km", "Meters", "Deg", "Seconds", "Inclination", "Latitude", "Longitude", "Elevation", "Spacing", "Hertz",
     "Watts", "Power", "Kelvin", "BitRate", "Energy", "Bits", "PerHour", "Dbw", "Dbi", "DbPerK", "Db", "Hours",
-    "Kilograms", "SquareMeters", "ExosphericTemperature", "BallisticCoefficient",
+    "Kilograms", "SquareMeters", "ExosphericTemperature", "BallisticCoefficient", "Percent", "RainRate",
     # other field types
-    "Epoch", "Name", "ScenarioName", "Propagator", "Orbit", "LinkModel",
+    "Epoch", "Name", "ScenarioName", "Propagator", "Orbit", "LinkModel", "Frame", "PositionKm", "VelocityKmS",
+    "StateEpoch",
     # time parsing
     "to_seconds", "to_duration", "utc_time",
     # loading

@@ -7,11 +7,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from .base import Model
-from .units import (BitRate, Db, Dbi, DbPerK, Dbw, Deg, Hertz, Kelvin, Km, Longitude, Meters, Name, Propagator,
-                    Watts, _quantity)
+from .units import (BitRate, Db, Dbi, DbPerK, Dbw, Deg, Hertz, Kelvin, Km, Longitude, Meters, Name, Percent,
+                    Propagator, RainRate, Watts)
 
-Percent = _quantity("%", "percentage of the time", "0.1 %")
-RainRate = _quantity("mm/h", "rain rate", "50 mm/h", gt=0)
 Component = Literal["rain", "gas", "cloud", "scintillation"]
 
 class Relay(Model):

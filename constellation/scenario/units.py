@@ -94,6 +94,8 @@ Watts = _quantity("W", "power", "5 W", gt=0)
 Power = _quantity("W", "power", "60 W", ge=0)
 """A power in W that may be 0 (``Watts`` must be > 0)."""
 Kelvin = _quantity("K", "temperature", "500 K", gt=0)
+Percent = _quantity("%", "percentage of the time", "0.1 %")
+RainRate = _quantity("mm/h", "rain rate", "50 mm/h", gt=0)
 _RATE = UnitMarker("bit/s", "data rate", "100 Mbit/s")
 
 

@@ -160,7 +160,8 @@ def simulate(scenario, *, fleet=None, contacts=None, link_plan=None, progress=No
     """Simulate the scenario's mission (``metrics.MissionResults``); ``contacts`` and ``link_plan`` may be passed when
     already computed."""
     from ..access import Station, contact_windows, eclipse_windows, target_windows
-    from ..topology import range_limit, within_range
+    from ..access import within_range
+    from ..topology import range_limit
 
     mission = scenario.mission
     if mission is None:
