@@ -26,13 +26,11 @@ class MissionResults:
 
 def _groups(table, key: str, column: str) -> dict:
     """``column`` of ``table`` as one array per value of ``key``, rows in table order."""
-    keys = table[key].to_numpy()
-    values = table[column].to_numpy()
-    order = np.argsort(keys, kind="stable")
-    keys, values = keys[order], values[order]
-    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.concatenate([[0], cuts]) if len(keys) else np.zeros(0, dtype=int)
-    return {keys[a]: values[a:b] for a, b in zip(starts, np.append(cuts, len(keys)))}
+    from .plan import groups
+
+    order, keys, bounds = groups(table[key].to_numpy())
+    values = table[column].to_numpy()[order]
+    return {keys[a]: values[a:b] for a, b in bounds}
 
 
 def mission_metrics(sim, targets: list, target_windows, duration_s: float) -> MissionResults:

@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Rows grouped by key, each group in table order: the stable order that sorts ``keys``, the sorted keys, and
+    each group's (first, end) positions in that order."""
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    firsts = np.concatenate([[0], cuts]).astype(int) if len(keys) else np.zeros(0, dtype=int)
+    return order, keys, list(zip(firsts.tolist(), np.append(cuts, len(keys)).tolist()))
+
+
 @dataclass
 class Windows:
     """Time windows of one kind for one node, sorted by start, with what each window is to (``other``).
@@ -37,17 +47,13 @@ class Windows:
         if df is None or len(df) == 0:
             return {}
         df = df.sort_values([start, end], kind="stable")
-        keys = df[node].to_numpy()
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
+        order, keys, bounds = groups(df[node].to_numpy())
         s, e = df[start].to_numpy(float)[order], df[end].to_numpy(float)[order]
         o = None if other is None else df[other].to_numpy()[order]
         cols = {k: df[col].to_numpy()[order] for k, col in extra.items()}
-        cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-        firsts, lasts = np.concatenate([[0], cuts]), np.append(cuts, len(keys))
         return {
             keys[a]: cls(s[a:b], e[a:b], [] if o is None else o[a:b].tolist(), {k: v[a:b] for k, v in cols.items()})
-            for a, b in zip(firsts, lasts)
+            for a, b in bounds
         }
 
     def __len__(self) -> int:
